@@ -1,0 +1,141 @@
+"""r2async: a pure-async Python client for Cloudflare R2, the S3-compatible object store.
+
+>>> async with R2Client() as r2:
+...     await r2.put_object("bucket", "key", b"data", headers={"If-None-Match": "*"})
+"""
+
+from ._client import R2Client
+from ._client_presign import PresignedRequest
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    BadDigestError,
+    BadRequestError,
+    ConflictError,
+    IntegrityError,
+    InternalServerError,
+    InvalidRangeError,
+    NoSuchBucketError,
+    NoSuchKeyError,
+    NoSuchUploadError,
+    NotFoundError,
+    NotImplementedByR2Error,
+    NotModifiedError,
+    PermissionDeniedError,
+    PreconditionFailedError,
+    R2Error,
+    RateLimitError,
+    ResponseParseError,
+)
+from ._models import (
+    DeleteObjectResult,
+    GetObjectResult,
+    HeadObjectResult,
+    ObjectMetadata,
+    PutObjectResult,
+    R2Model,
+)
+from ._models_multipart import (
+    AbortMultipartUploadResult,
+    CompletedPart,
+    CompleteMultipartUploadResult,
+    CreateMultipartUploadResult,
+    ListMultipartUploadsResult,
+    ListPartsResult,
+    MultipartUpload,
+    Part,
+    UploadPartCopyResult,
+    UploadPartResult,
+)
+from ._operations.bucket_config import (
+    BucketEncryption,
+    CORSRule,
+    DeleteBucketCorsResult,
+    DeleteBucketLifecycleResult,
+    LifecycleRule,
+    LifecycleTransition,
+    PutBucketCorsResult,
+    PutBucketLifecycleConfigurationResult,
+)
+from ._operations.buckets import (
+    Bucket,
+    CreateBucketResult,
+    DeleteBucketResult,
+    HeadBucketResult,
+    ListBucketsResult,
+    LocationHint,
+)
+from ._operations.copy import CopyObjectResult
+from ._operations.listing import (
+    DeleteFailure,
+    DeleteObjectsResult,
+    ListObjectsResult,
+    ListObjectsV1Result,
+    ObjectInfo,
+)
+from ._streaming import ObjectStream
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AbortMultipartUploadResult",
+    "BadDigestError",
+    "BadRequestError",
+    "Bucket",
+    "BucketEncryption",
+    "CORSRule",
+    "CompleteMultipartUploadResult",
+    "CompletedPart",
+    "ConflictError",
+    "CopyObjectResult",
+    "CreateBucketResult",
+    "CreateMultipartUploadResult",
+    "DeleteBucketCorsResult",
+    "DeleteBucketLifecycleResult",
+    "DeleteBucketResult",
+    "DeleteFailure",
+    "DeleteObjectResult",
+    "DeleteObjectsResult",
+    "GetObjectResult",
+    "HeadBucketResult",
+    "HeadObjectResult",
+    "IntegrityError",
+    "InternalServerError",
+    "InvalidRangeError",
+    "LifecycleRule",
+    "LifecycleTransition",
+    "ListBucketsResult",
+    "ListMultipartUploadsResult",
+    "ListObjectsResult",
+    "ListObjectsV1Result",
+    "ListPartsResult",
+    "LocationHint",
+    "MultipartUpload",
+    "NoSuchBucketError",
+    "NoSuchKeyError",
+    "NoSuchUploadError",
+    "NotFoundError",
+    "NotImplementedByR2Error",
+    "NotModifiedError",
+    "ObjectInfo",
+    "ObjectMetadata",
+    "ObjectStream",
+    "Part",
+    "PermissionDeniedError",
+    "PreconditionFailedError",
+    "PresignedRequest",
+    "PutBucketCorsResult",
+    "PutBucketLifecycleConfigurationResult",
+    "PutObjectResult",
+    "R2Client",
+    "R2Error",
+    "R2Model",
+    "RateLimitError",
+    "ResponseParseError",
+    "UploadPartCopyResult",
+    "UploadPartResult",
+]

@@ -1,0 +1,136 @@
+"""Endpoint resolution, environment loading and defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from ._credentials import Credentials
+
+REGION = "auto"
+JURISDICTIONS = ("eu", "fedramp", "us")
+DEFAULT_MAX_RETRIES = 3
+DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=10.0)
+# Enough for a busy web backend; bounded so that 2,000 concurrent calls queue
+# instead of opening 2,000 sockets.
+DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=32, keepalive_expiry=30)
+
+_ACCOUNT_ID = re.compile(r"^[A-Za-z0-9]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved client settings."""
+
+    credentials: Credentials
+    endpoint: httpx.URL
+
+
+def _pick(explicit: str | None, env: Mapping[str, str], name: str) -> str | None:
+    if explicit is not None:
+        return explicit
+    value = env.get(name)
+    return value if value else None
+
+
+def endpoint_for(account_id: str, jurisdiction: str | None = None) -> str:
+    """The R2 S3 endpoint for an account, optionally inside a jurisdiction.
+
+    Args:
+        account_id: the Cloudflare account id.
+        jurisdiction: None (default), or one of 'eu', 'fedramp', 'us'.
+    """
+    if not _ACCOUNT_ID.match(account_id):
+        raise ValueError(
+            f"account_id {account_id!r} is not a Cloudflare account id (letters and digits only); "
+            "find it in the dashboard under R2 > Overview"
+        )
+    if jurisdiction is None or jurisdiction == "":
+        return f"https://{account_id}.r2.cloudflarestorage.com"
+    if jurisdiction not in JURISDICTIONS:
+        raise ValueError(
+            f"jurisdiction={jurisdiction!r}: use one of {', '.join(JURISDICTIONS)} or None"
+        )
+    return f"https://{account_id}.{jurisdiction}.r2.cloudflarestorage.com"
+
+
+def resolve(
+    *,
+    account_id: str | None,
+    access_key_id: str | None,
+    secret_access_key: str | None,
+    session_token: str | None,
+    jurisdiction: str | None,
+    endpoint_url: str | None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Combine explicit arguments with ``R2_*`` environment variables (explicit wins).
+
+    Args:
+        account_id: Cloudflare account id, else ``R2_ACCOUNT_ID``.
+        access_key_id: else ``R2_ACCESS_KEY_ID``.
+        secret_access_key: else ``R2_SECRET_ACCESS_KEY``.
+        session_token: else ``R2_SESSION_TOKEN`` (temporary credentials).
+        jurisdiction: else ``R2_JURISDICTION`` ('eu', 'fedramp', 'us').
+        endpoint_url: else ``R2_ENDPOINT_URL``; overrides account and jurisdiction.
+        env: the environment to read (default ``os.environ``).
+    """
+    env = os.environ if env is None else env
+    for name, value in (
+        ("account_id", account_id),
+        ("access_key_id", access_key_id),
+        ("secret_access_key", secret_access_key),
+        ("session_token", session_token),
+        ("jurisdiction", jurisdiction),
+        ("endpoint_url", endpoint_url),
+    ):
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"{name} must be str or None, got {type(value).__name__}")
+    akid = _pick(access_key_id, env, "R2_ACCESS_KEY_ID")
+    secret = _pick(secret_access_key, env, "R2_SECRET_ACCESS_KEY")
+    token = _pick(session_token, env, "R2_SESSION_TOKEN")
+    missing = [
+        var
+        for var, value in (("R2_ACCESS_KEY_ID", akid), ("R2_SECRET_ACCESS_KEY", secret))
+        if not value
+    ]
+    url = _pick(endpoint_url, env, "R2_ENDPOINT_URL")
+    account = _pick(account_id, env, "R2_ACCOUNT_ID")
+    if url is None and account is None:
+        missing.insert(0, "R2_ACCOUNT_ID (or R2_ENDPOINT_URL)")
+    if missing:
+        raise ValueError(
+            "missing R2 settings: set "
+            + ", ".join(missing)
+            + " in the environment, or pass account_id=/endpoint_url=, access_key_id= and "
+            "secret_access_key= to R2Client"
+        )
+    assert akid is not None and secret is not None
+    if url is None:
+        assert account is not None
+        url = endpoint_for(account, _pick(jurisdiction, env, "R2_JURISDICTION"))
+    endpoint = _check_endpoint(url)
+    return Settings(Credentials(akid, secret, token), endpoint)
+
+
+def _check_endpoint(url: str) -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        raise ValueError(f"endpoint_url {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise ValueError(
+            f"endpoint_url {url!r} must be an absolute http(s) URL such as "
+            "'https://<ACCOUNT_ID>.r2.cloudflarestorage.com'"
+        )
+    if parsed.query or parsed.fragment:
+        raise ValueError(f"endpoint_url {url!r} must not have a query or fragment")
+    if parsed.userinfo:
+        raise ValueError("endpoint_url must not embed credentials; pass them as arguments")
+    # A path prefix (e.g. behind a reverse proxy) is kept; normalise to no trailing slash.
+    path = parsed.raw_path.rstrip(b"/")
+    return parsed.copy_with(raw_path=path or b"")

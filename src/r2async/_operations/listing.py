@@ -1,0 +1,483 @@
+"""Sans-IO builders, parsers and models for listing and batch deletion.
+
+ListObjectsV2 (``list_objects``), ListObjects V1 (``list_objects_v1``) and DeleteObjects.
+
+Listings always ask for ``encoding-type=url`` so that keys holding characters XML 1.0 cannot
+carry (control characters) still arrive intact; r2async decodes them, and callers only ever
+see real keys. Servers encode form-style (space as ``+``, ``+`` as ``%2B``; AWS, R2 and
+SeaweedFS alike, and botocore decodes with ``unquote_plus`` too), so decoding is
+``unquote_plus``. Values the request itself chose (``Prefix``, ``Delimiter``, ``StartAfter``,
+``Marker``, ``ContinuationToken``) are reported from the request, not from the response:
+SeaweedFS echoes them *without* URL-encoding even under ``encoding-type=url``, so decoding its
+echo would corrupt a prefix such as ``"a b+"``.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from urllib.parse import unquote_plus
+
+from pydantic import Field
+
+from .. import _xml
+from .._body import prepare_body
+from .._exceptions import ResponseParseError
+from .._headers import validate_bucket, validate_key
+from .._models import R2Model, parse_iso_date, request_id
+from .._spec import RequestSpec
+
+__all__ = [
+    "DELETE_BATCH",
+    "DeleteFailure",
+    "DeleteObjectsResult",
+    "ListObjectsResult",
+    "ListObjectsV1Result",
+    "ObjectInfo",
+    "build_delete_objects",
+    "build_list_objects",
+    "build_list_objects_v1",
+    "check_delete_keys",
+    "parse_delete_objects",
+    "parse_list_objects",
+    "parse_list_objects_v1",
+]
+
+# DeleteObjects accepts at most this many keys per request (S3 and R2 alike).
+DELETE_BATCH = 1000
+MAX_KEYS_LIMIT = 1000
+
+# Characters XML 1.0 cannot represent at all, not even as a character reference.
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+class ObjectInfo(R2Model):
+    """One object in a listing.
+
+    ``etag`` is quoted, as in ``put_object``/``head_object`` results, so they compare equal.
+    ``owner_id``/``owner_display_name`` are set only with ``fetch_owner=True`` (V2) or when
+    the server volunteers them (V1).
+    """
+
+    key: str
+    last_modified: dt.datetime | None = None
+    etag: str | None = None
+    size: int = 0
+    storage_class: str | None = None
+    owner_id: str | None = None
+    owner_display_name: str | None = None
+    checksum_algorithms: tuple[str, ...] = ()
+    checksum_type: str | None = None
+
+
+class ListObjectsResult(R2Model):
+    """One page of ``list_objects`` (ListObjectsV2).
+
+    Keep calling with ``continuation_token=next_continuation_token`` while ``is_truncated``
+    (or use ``list_objects_pages``/``iter_objects``): a short page does not mean the end.
+    ``key_count`` counts objects plus common prefixes, as R2 reports it.
+    """
+
+    bucket: str
+    prefix: str | None = None
+    delimiter: str | None = None
+    start_after: str | None = None
+    continuation_token: str | None = None
+    max_keys: int | None = None
+    key_count: int | None = None
+    is_truncated: bool = False
+    next_continuation_token: str | None = None
+    objects: list[ObjectInfo] = Field(default_factory=list)
+    common_prefixes: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+class ListObjectsV1Result(R2Model):
+    """One page of ``list_objects_v1`` (ListObjects V1).
+
+    ``next_marker`` is where the next page starts when ``is_truncated`` (else None). r2async
+    derives it from the last key or common prefix of the page (the S3 rule), because servers
+    send ``NextMarker`` inconsistently (only with a delimiter on AWS; not URL-encoded on
+    SeaweedFS even under ``encoding-type=url``).
+    """
+
+    bucket: str
+    prefix: str | None = None
+    delimiter: str | None = None
+    marker: str | None = None
+    max_keys: int | None = None
+    is_truncated: bool = False
+    next_marker: str | None = None
+    objects: list[ObjectInfo] = Field(default_factory=list)
+    common_prefixes: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+class DeleteFailure(R2Model):
+    """A key ``delete_objects`` could not delete (an entry, not an exception)."""
+
+    key: str
+    code: str | None = None
+    message: str | None = None
+
+
+class DeleteObjectsResult(R2Model):
+    """Result of ``delete_objects`` over all its batches.
+
+    ``deleted`` lists the keys the server reported deleted (always empty with ``quiet=True``;
+    deleting a missing key counts as deleted); ``errors`` lists per-key failures, which are
+    reported here rather than raised.
+    """
+
+    deleted: list[str] = Field(default_factory=list)
+    errors: list[DeleteFailure] = Field(default_factory=list)
+    request_ids: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument checks
+
+
+def _opt_str(value: object, name: str, *, allow_empty: bool = True) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None, got {type(value).__name__}")
+    if not value and not allow_empty:
+        raise ValueError(f"{name} must not be empty; pass None to leave it out")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} contains lone surrogates and is not valid Unicode") from None
+    return value
+
+
+def check_max_keys(max_keys: object, name: str = "max_keys") -> int | None:
+    """Validate a page size: None (the server's default, 1,000) or an int from 1 to 1,000."""
+    if max_keys is None:
+        return None
+    if not isinstance(max_keys, int) or isinstance(max_keys, bool):
+        raise TypeError(f"{name} must be an int from 1 to 1000, got {type(max_keys).__name__}")
+    if not 1 <= max_keys <= MAX_KEYS_LIMIT:
+        raise ValueError(f"{name}={max_keys}: pass an int from 1 to 1000 (R2's page limit)")
+    return max_keys
+
+
+# ---------------------------------------------------------------------------------------------
+# ListObjectsV2
+
+
+def build_list_objects(
+    bucket: str,
+    *,
+    prefix: str | None = None,
+    delimiter: str | None = None,
+    start_after: str | None = None,
+    max_keys: int | None = None,
+    continuation_token: str | None = None,
+    fetch_owner: bool = False,
+) -> RequestSpec:
+    """ListObjectsV2: ``GET /bucket?list-type=2&encoding-type=url...`` (documented params only).
+
+    R2 answers 501 to any query parameter it does not know, so nothing else is ever sent.
+    Empty strings are left out, as S3 treats them like absent parameters.
+    """
+    validate_bucket(bucket)
+    prefix = _opt_str(prefix, "prefix")
+    delimiter = _opt_str(delimiter, "delimiter")
+    start_after = _opt_str(start_after, "start_after")
+    continuation_token = _opt_str(continuation_token, "continuation_token", allow_empty=False)
+    max_keys = check_max_keys(max_keys)
+    if not isinstance(fetch_owner, bool):
+        raise TypeError("fetch_owner must be a bool")
+    query: list[tuple[str, str | None]] = [("list-type", "2")]
+    if continuation_token:
+        query.append(("continuation-token", continuation_token))
+    if delimiter:
+        query.append(("delimiter", delimiter))
+    query.append(("encoding-type", "url"))
+    if fetch_owner:
+        query.append(("fetch-owner", "true"))
+    if max_keys is not None:
+        query.append(("max-keys", str(max_keys)))
+    if prefix:
+        query.append(("prefix", prefix))
+    if start_after:
+        query.append(("start-after", start_after))
+    return RequestSpec("ListObjectsV2", "GET", bucket, query=query)
+
+
+def _decoder(root: ET.Element) -> _Decode:
+    return _Decode(_xml.text(root, "EncodingType") == "url")
+
+
+class _Decode:
+    """Undo ``encoding-type=url`` only when the server says it applied it."""
+
+    __slots__ = ("url",)
+
+    def __init__(self, url: bool) -> None:
+        self.url = url
+
+    def __call__(self, value: str) -> str:
+        if not self.url:
+            return value
+        try:
+            return unquote_plus(value, encoding="utf-8", errors="strict")
+        except UnicodeDecodeError:
+            raise ResponseParseError(
+                f"listing: the URL-encoded name {value!r} is not valid UTF-8"
+            ) from None
+
+
+def _int(value: str | None, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ResponseParseError(f"listing: {what} is not an integer: {value!r}") from None
+
+
+def _quoted(etag: str | None) -> str | None:
+    # Listings (and CopyObject bodies on some servers) may drop the quotes headers carry.
+    if etag is None or etag == "" or etag.startswith(('"', "W/")):
+        return etag or None
+    return f'"{etag}"'
+
+
+def _objects(root: ET.Element, decode: _Decode) -> list[ObjectInfo]:
+    out: list[ObjectInfo] = []
+    for el in _xml.children(root, "Contents"):
+        key = _xml.text(el, "Key")
+        if key is None:
+            raise ResponseParseError("listing: a <Contents> entry has no <Key>")
+        owner = el.find("Owner")
+        out.append(
+            ObjectInfo(
+                key=decode(key),
+                last_modified=parse_iso_date(_xml.text(el, "LastModified")),
+                etag=_quoted(_xml.text(el, "ETag")),
+                size=_int(_xml.text(el, "Size"), "Size") or 0,
+                storage_class=_xml.text(el, "StorageClass"),
+                owner_id=_xml.text(owner, "ID") or None,
+                owner_display_name=_xml.text(owner, "DisplayName") or None,
+                checksum_algorithms=tuple(
+                    c.text for c in _xml.children(el, "ChecksumAlgorithm") if c.text
+                ),
+                checksum_type=_xml.text(el, "ChecksumType"),
+            )
+        )
+    return out
+
+
+def _common_prefixes(root: ET.Element, decode: _Decode) -> list[str]:
+    out: list[str] = []
+    for el in _xml.children(root, "CommonPrefixes"):
+        value = _xml.text(el, "Prefix")
+        if value is not None:
+            out.append(decode(value))
+    return out
+
+
+def _root(body: bytes, what: str) -> ET.Element:
+    root = _xml.parse(body, what=what)
+    if root.tag != "ListBucketResult":
+        raise ResponseParseError(f"{what}: expected <ListBucketResult>, got <{root.tag}>")
+    return root
+
+
+def parse_list_objects(
+    body: bytes, headers: Mapping[str, str], spec: RequestSpec
+) -> ListObjectsResult:
+    """ListObjectsResult from a ListObjectsV2 response; echoed parameters come from ``spec``."""
+    root = _root(body, "ListObjectsV2 response")
+    decode = _decoder(root)
+    sent = dict(spec.query)
+    truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
+    token = _xml.text(root, "NextContinuationToken") or None
+    return ListObjectsResult(
+        bucket=spec.bucket or "",
+        prefix=sent.get("prefix"),
+        delimiter=sent.get("delimiter"),
+        start_after=sent.get("start-after"),
+        continuation_token=sent.get("continuation-token"),
+        max_keys=_int(_xml.text(root, "MaxKeys"), "MaxKeys"),
+        key_count=_int(_xml.text(root, "KeyCount"), "KeyCount"),
+        is_truncated=truncated,
+        # The token is opaque: handed back exactly as received, never decoded.
+        next_continuation_token=token if truncated else None,
+        objects=_objects(root, decode),
+        common_prefixes=_common_prefixes(root, decode),
+        request_id=request_id(headers),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# ListObjects (V1)
+
+
+def build_list_objects_v1(
+    bucket: str,
+    *,
+    prefix: str | None = None,
+    delimiter: str | None = None,
+    marker: str | None = None,
+    max_keys: int | None = None,
+) -> RequestSpec:
+    """ListObjects V1: ``GET /bucket?encoding-type=url...`` (documented params only)."""
+    validate_bucket(bucket)
+    prefix = _opt_str(prefix, "prefix")
+    delimiter = _opt_str(delimiter, "delimiter")
+    marker = _opt_str(marker, "marker")
+    max_keys = check_max_keys(max_keys)
+    query: list[tuple[str, str | None]] = []
+    if delimiter:
+        query.append(("delimiter", delimiter))
+    query.append(("encoding-type", "url"))
+    if marker:
+        query.append(("marker", marker))
+    if max_keys is not None:
+        query.append(("max-keys", str(max_keys)))
+    if prefix:
+        query.append(("prefix", prefix))
+    return RequestSpec("ListObjects", "GET", bucket, query=query)
+
+
+def parse_list_objects_v1(
+    body: bytes, headers: Mapping[str, str], spec: RequestSpec
+) -> ListObjectsV1Result:
+    """ListObjectsV1Result from a ListObjects response; echoed parameters come from ``spec``."""
+    root = _root(body, "ListObjects response")
+    decode = _decoder(root)
+    sent = dict(spec.query)
+    truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
+    objects = _objects(root, decode)
+    prefixes = _common_prefixes(root, decode)
+    next_marker: str | None = None
+    if truncated:
+        # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
+        # Code-point order of str equals the UTF-8 byte order S3 lists in.
+        candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
+        if candidates:
+            next_marker = max(candidates)
+        else:
+            server = _xml.text(root, "NextMarker")
+            next_marker = decode(server) if server else None
+    return ListObjectsV1Result(
+        bucket=spec.bucket or "",
+        prefix=sent.get("prefix"),
+        delimiter=sent.get("delimiter"),
+        marker=sent.get("marker"),
+        max_keys=_int(_xml.text(root, "MaxKeys"), "MaxKeys"),
+        is_truncated=truncated,
+        next_marker=next_marker,
+        objects=objects,
+        common_prefixes=prefixes,
+        request_id=request_id(headers),
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# DeleteObjects
+
+
+def check_delete_keys(keys: object) -> list[str]:
+    """Validate every key for ``delete_objects`` before any request is sent.
+
+    Args:
+        keys: an iterable of str keys (not a single str, which would iterate characters).
+    """
+    if isinstance(keys, (str, bytes, bytearray)):
+        raise TypeError(
+            "keys must be an iterable of keys, not a single str; for one key pass [key] "
+            "or use delete_object(bucket, key)"
+        )
+    if not isinstance(keys, Iterable):
+        raise TypeError(f"keys must be an iterable of str, got {type(keys).__name__}")
+    out: list[str] = []
+    for key in keys:
+        if not isinstance(key, str):
+            raise TypeError(f"every key must be a str, got {type(key).__name__}: {key!r}")
+        validate_key(key)
+        bad = _XML_INVALID.search(key)
+        if bad is not None:
+            raise ValueError(
+                f"key {key!r} contains {bad.group()!r} (U+{ord(bad.group()):04X}), which XML 1.0 "
+                "cannot carry, so DeleteObjects cannot name it; delete it with "
+                "delete_object(bucket, key) instead"
+            )
+        out.append(key)
+    return out
+
+
+def _xml_text(value: str) -> str:
+    # Escape markup, and write CR as a character reference: XML parsers turn a literal CR
+    # (or CRLF) into LF, which would name a different key. Keys are never trimmed.
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\r", "&#13;")
+    )
+
+
+def delete_objects_body(keys: list[str], *, quiet: bool) -> bytes:
+    """The ``<Delete>`` XML document for one batch of already-validated keys."""
+    inner = ["<Quiet>true</Quiet>"] if quiet else []
+    inner.extend(f"<Object><Key>{_xml_text(k)}</Key></Object>" for k in keys)
+    return _xml.document("Delete", inner)
+
+
+def build_delete_objects(bucket: str, keys: list[str], *, quiet: bool = False) -> RequestSpec:
+    """DeleteObjects: ``POST /bucket?delete`` for one batch of 1 to 1,000 validated keys.
+
+    Content-MD5 is always sent: S3 requires it (or a checksum) on DeleteObjects.
+    """
+    validate_bucket(bucket)
+    if not isinstance(quiet, bool):
+        raise TypeError("quiet must be a bool")
+    if not 1 <= len(keys) <= DELETE_BATCH:
+        raise ValueError(f"a DeleteObjects batch holds 1 to {DELETE_BATCH} keys, got {len(keys)}")
+    body = delete_objects_body(keys, quiet=quiet)
+    headers = {
+        "content-type": "application/xml",
+        "content-md5": base64.b64encode(hashlib.md5(body).digest()).decode(),
+    }
+    return RequestSpec(
+        "DeleteObjects",
+        "POST",
+        bucket,
+        query=[("delete", None)],
+        headers=headers,
+        body=prepare_body(body, None),
+    )
+
+
+def parse_delete_objects(body: bytes) -> tuple[list[str], list[DeleteFailure]]:
+    """(deleted keys, failures) from one DeleteObjects response body."""
+    root = _xml.parse(body, what="DeleteObjects response")
+    if root.tag != "DeleteResult":
+        raise ResponseParseError(
+            f"DeleteObjects response: expected <DeleteResult>, got <{root.tag}>"
+        )
+    deleted = [
+        key for el in _xml.children(root, "Deleted") if (key := _xml.text(el, "Key")) is not None
+    ]
+    errors = [
+        DeleteFailure(
+            key=_xml.text(el, "Key") or "",
+            code=_xml.text(el, "Code"),
+            message=_xml.text(el, "Message"),
+        )
+        for el in _xml.children(root, "Error")
+    ]
+    return deleted, errors

@@ -1,0 +1,117 @@
+"""ObjectStream: an object's body as an async iterator that owns, and closes, its response."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+import httpx
+
+from ._exceptions import APIConnectionError, APITimeoutError, IntegrityError
+from ._models import ObjectMetadata, object_metadata_fields
+
+# Reads of this size keep per-chunk overhead low without holding much memory.
+DEFAULT_CHUNK = 256 * 1024
+
+
+class ObjectStream:
+    """The body of a GET, read incrementally with bounded memory.
+
+    Use as ``async with r2.stream_object(bucket, key) as stream: async for chunk in stream``.
+    ``metadata`` describes the object. The stored bytes are yielded exactly (no content
+    decoding), and a body shorter than its ``Content-Length`` raises instead of ending early.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], Awaitable[httpx.Response]],
+        *,
+        bucket: str,
+        key: str,
+        chunk_size: int = DEFAULT_CHUNK,
+    ) -> None:
+        """Prepare a stream; nothing is sent until ``async with``.
+
+        Args:
+            opener: sends the request and returns the open response.
+            bucket: the bucket, for error messages.
+            key: the key, for error messages.
+            chunk_size: preferred size of yielded chunks in bytes (default 256 KiB).
+        """
+        self._opener = opener
+        self._response: httpx.Response | None = None
+        self._metadata: ObjectMetadata | None = None
+        self._received = 0
+        self._consumed = False
+        self.bucket = bucket
+        self.key = key
+        self.chunk_size = chunk_size
+
+    async def __aenter__(self) -> ObjectStream:
+        self._response = await self._opener()
+        self._metadata = ObjectMetadata(**object_metadata_fields(self._response.headers))
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the underlying response (safe to call more than once)."""
+        if self._response is not None:
+            await self._response.aclose()
+
+    @property
+    def metadata(self) -> ObjectMetadata:
+        """The object's metadata (content length, type, ETag, user metadata...)."""
+        if self._metadata is None:
+            raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
+        return self._metadata
+
+    @property
+    def bytes_received(self) -> int:
+        """How many body bytes have been yielded so far."""
+        return self._received
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self.iter_bytes()
+
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+        """Yield the body in chunks of about ``chunk_size`` bytes (default: the stream's).
+
+        Args:
+            chunk_size: preferred chunk size in bytes.
+        """
+        if self._response is None:
+            raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
+        if self._consumed:
+            raise RuntimeError("the stream was already read; open a new one")
+        self._consumed = True
+        response = self._response
+        expected = self.metadata.content_length
+        try:
+            async for chunk in response.aiter_raw(chunk_size or self.chunk_size):
+                self._received += len(chunk)
+                yield chunk
+        except httpx.TimeoutException as exc:
+            raise APITimeoutError(
+                f"GetObject: timed out after {self._received} bytes of {self.key!r}"
+            ) from exc
+        except httpx.TransportError as exc:
+            raise APIConnectionError(
+                f"GetObject: connection failed after {self._received} bytes of {self.key!r} "
+                f"({type(exc).__name__}: {exc})"
+            ) from exc
+        if expected is not None and self._received != expected:
+            raise IntegrityError(
+                f"GetObject: received {self._received} bytes of {self.key!r} but "
+                f"Content-Length was {expected}"
+            )
+
+    async def read(self) -> bytes:
+        """Read the whole remaining body into memory."""
+        return b"".join([chunk async for chunk in self.iter_bytes()])
