@@ -42,26 +42,26 @@ def _candidates() -> dict[str, dict[str, Fn]]:
         "MD5": {"hashlib": lambda d: hashlib.md5(d).digest()},
     }
     try:
-        import google_crc32c
+        import google_crc32c  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         out["CRC32C"]["google-crc32c"] = lambda d: google_crc32c.extend(0, d)
     except ImportError:
         pass
     try:
-        import crc32c
+        import crc32c  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         out["CRC32C"]["crc32c (ICRAR)"] = lambda d: crc32c.crc32c(d)
     except ImportError:
         pass
     try:
-        from awscrt import checksums as crt
+        from awscrt import checksums as crt  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         out["CRC32C"]["awscrt"] = lambda d: crt.crc32c(d)
         out["CRC64NVME"]["awscrt"] = lambda d: crt.crc64nvme(d)
     except ImportError:
         pass
     try:
-        import anycrc
+        import anycrc  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
         c32c = anycrc.Model("CRC32C")
         c64 = anycrc.Model("CRC64-NVME")

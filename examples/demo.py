@@ -14,12 +14,13 @@ import contextlib
 import os
 import sys
 from collections.abc import AsyncIterator
+from typing import Any
 
 from r2async import PreconditionFailedError, R2Client
 
 
 @contextlib.asynccontextmanager
-async def target() -> AsyncIterator[tuple[dict[str, str], str, str]]:
+async def target() -> AsyncIterator[tuple[dict[str, Any], str, str]]:
     """Client arguments, a bucket, and a description of where the demo runs."""
     have_r2 = (os.environ.get("R2_ACCOUNT_ID") or os.environ.get("R2_ENDPOINT_URL")) and (
         os.environ.get("R2_ACCESS_KEY_ID") and os.environ.get("R2_SECRET_ACCESS_KEY")

@@ -32,7 +32,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -76,7 +76,7 @@ class Settings:
 
     bucket: str
     cors_origins: tuple[str, ...] = ()
-    client_kwargs: Mapping[str, str] = field(default_factory=dict, repr=False)
+    client_kwargs: Mapping[str, Any] = field(default_factory=dict, repr=False)
     presign_expires_in: int = 600
     max_upload_bytes: int = 5 * 1024**3
 
@@ -181,6 +181,13 @@ async def _limited(chunks: AsyncIterator[bytes], limit: int) -> AsyncIterator[by
         yield chunk
 
 
+class _State:
+    """What the lifespan opens for the handlers: the app's client and its settings."""
+
+    r2: R2Client
+    settings: Settings
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app; with no settings they are read from the environment at startup.
 
@@ -188,18 +195,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings: the bucket, CORS origins and client arguments (default:
             ``Settings.from_env()`` and ``R2Client()`` from ``R2_*`` variables).
     """
-    # Set in the lifespan; the handlers below run only while it is open.
-    state: dict[str, R2Client | Settings] = {}
-
-    def r2() -> R2Client:
-        client = state["r2"]
-        assert isinstance(client, R2Client)
-        return client
-
-    def config() -> Settings:
-        value = state["settings"]
-        assert isinstance(value, Settings)
-        return value
+    # Filled in by the lifespan; the handlers below run only while it is open.
+    state = _State()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -219,12 +216,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                         )
                     ],
                 )
-            state["r2"] = client
-            state["settings"] = current
-            try:
-                yield
-            finally:
-                state.clear()
+            state.r2, state.settings = client, current
+            yield
 
     app = FastAPI(title="r2async FastAPI example", lifespan=lifespan)
     page = PAGE.read_text(encoding="utf-8")
@@ -236,7 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.put("/api/objects/{key:path}", status_code=201)
     async def upload(key: str, request: Request) -> Uploaded:
         check_key(key)
-        current = config()
+        current = state.settings
         length = _declared_length(request)
         if length is not None and length > current.max_upload_bytes:
             raise _too_large(current)
@@ -245,7 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if length is not None and length <= MAX_SINGLE_PUT:
                 # Known length: one PutObject that forwards each chunk as it arrives (r2async
                 # fails it if the body is not exactly `length` bytes).
-                put = await r2().put_object(
+                put = await state.r2.put_object(
                     current.bucket,
                     key,
                     request.stream(),
@@ -256,7 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 return Uploaded(key=key, size=length, etag=put.etag)
             # Unknown (chunked) or very large: multipart holding at most a few parts; a failed
             # upload is aborted by r2async, so nothing is stored.
-            result = await r2().upload_stream(
+            result = await state.r2.upload_stream(
                 current.bucket,
                 key,
                 _limited(request.stream(), current.max_upload_bytes),
@@ -279,7 +272,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/objects/{key:path}")
     async def download(key: str) -> StreamingResponse:
         check_key(key)
-        stream = r2().stream_object(config().bucket, key)
+        stream = state.r2.stream_object(state.settings.bucket, key)
         try:
             # Opened here, not in the body iterator, so a missing key is a 404 and not a
             # broken 200 response.
@@ -312,7 +305,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def list_objects(
         prefix: Annotated[str, Query(max_length=1024)] = "",
     ) -> ObjectList:
-        page = await r2().list_objects(config().bucket, prefix=prefix or None)
+        page = await state.r2.list_objects(state.settings.bucket, prefix=prefix or None)
         return ObjectList(
             objects=[
                 StoredObject(
@@ -329,17 +322,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.post("/api/presign")
     async def presign(body: PresignRequest) -> PresignResponse:
         check_key(body.key)
-        current = config()
+        current = state.settings
         if body.size > min(current.max_upload_bytes, MAX_SINGLE_PUT):
             raise _too_large(current)
         try:
-            await r2().head_object(current.bucket, body.key)
+            await state.r2.head_object(current.bucket, body.key)
         except NoSuchKeyError:
             pass
         else:
             # Only a courtesy: the signed If-None-Match is what actually refuses an overwrite.
             raise _exists(body.key)
-        signed = r2().presign_put_object(
+        signed = state.r2.presign_put_object(
             current.bucket,
             body.key,
             expires_in=current.presign_expires_in,

@@ -549,7 +549,7 @@ def test_get_bucket_location_rejects_a_document_without_constraint() -> None:
 UPLOAD_RULE = CORSRule(
     id="browser-uploads",
     allowed_origins=["https://app.example.com", "http://localhost:3000"],
-    allowed_methods=["put", "GET"],
+    allowed_methods=["put", "GET"],  # type: ignore[list-item]  # methods are upper-cased
     allowed_headers=["content-type", "authorization"],
     expose_headers=["ETag"],
     max_age_seconds=3600,
@@ -773,7 +773,10 @@ async def test_put_bucket_lifecycle_configuration_exact_body_with_content_md5() 
 
 def test_lifecycle_transition_by_date_and_datetime_at_midnight() -> None:
     midnight = dt.datetime(2031, 6, 1, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    rule = LifecycleRule(transitions=[{"date": midnight}], expiration_date="2032-01-01")  # type: ignore[list-item]
+    rule = LifecycleRule(
+        transitions=[{"date": midnight}],  # type: ignore[list-item]
+        expiration_date="2032-01-01",  # type: ignore[arg-type]
+    )
     assert rule.transitions[0].date == dt.date(2031, 6, 1)
     assert rule.expiration_date == dt.date(2032, 1, 1)
     body = cfg.lifecycle_body([rule])

@@ -122,7 +122,7 @@ async def test_bucket_cors_put_get_delete(r2: R2Client, bucket: str) -> None:
     assert got == rules
 
     # A rule without MaxAgeSeconds reads back as 0 on SeaweedFS.
-    await r2.put_bucket_cors(bucket, [CORSRule(allowed_origins="*", allowed_methods="GET")])
+    await r2.put_bucket_cors(bucket, [CORSRule(allowed_origins="*", allowed_methods=["GET"])])
     (only,) = await r2.get_bucket_cors(bucket)
     assert only.allowed_origins == ("*",) and only.max_age_seconds == 0
 
@@ -170,7 +170,7 @@ async def test_bucket_cors_errors(r2: R2Client) -> None:
     with pytest.raises(NoSuchBucketError):
         await r2.get_bucket_cors(missing)
     with pytest.raises(NoSuchBucketError):
-        await r2.put_bucket_cors(missing, [CORSRule(allowed_origins="*", allowed_methods="GET")])
+        await r2.put_bucket_cors(missing, [CORSRule(allowed_origins="*", allowed_methods=["GET"])])
 
 
 async def test_bucket_lifecycle_put_get_delete(r2: R2Client, bucket: str) -> None:

@@ -13,9 +13,7 @@ USER_PROJECT = Path(__file__).parent / "user_style"
 
 def _env(**extra: str) -> dict[str, str]:
     # The child must not inherit this run's pytest options or any real R2 credentials.
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "R2_", "COV_CORE_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "R2_", "COV_CORE_"))}
     env.update(extra)
     return env
 

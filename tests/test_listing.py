@@ -10,6 +10,7 @@ import datetime as dt
 from urllib.parse import quote_plus
 
 import httpx
+import pydantic
 import pytest
 import respx
 from tests.sigcheck import assert_signature_valid
@@ -39,8 +40,13 @@ def verify(request: httpx.Request) -> None:
     assert_signature_valid(request, access_key_id=AKID, secret_access_key=SECRET)
 
 
-def contents(key: str, *, etag: str = "&quot;fba9dede5f27731c9771645a39863328&quot;",
-             size: int = 434234, extra: str = "") -> str:
+def contents(
+    key: str,
+    *,
+    etag: str = "&quot;fba9dede5f27731c9771645a39863328&quot;",
+    size: int = 434234,
+    extra: str = "",
+) -> str:
     return (
         f"<Contents><Key>{key}</Key><LastModified>2009-10-12T17:50:30.000Z</LastModified>"
         f"<ETag>{etag}</ETag><Size>{size}</Size>{extra}<StorageClass>STANDARD</StorageClass>"
@@ -137,8 +143,23 @@ async def test_empty_strings_are_left_out_not_sent_empty() -> None:
 
 # -- list_objects: parsing ----------------------------------------------------------------------
 
-TRICKY_KEYS = ["a b+c", "100%", "%41", "é/NFC", "e\u0301/NFD", "plus+", "  lead", "trail ",
-               "ctl\x01\x1f", "tab\tkey", "cr\rlf\n", "t&<>\"'", "//double", "dir/", "日本語/κ"]
+TRICKY_KEYS = [
+    "a b+c",
+    "100%",
+    "%41",
+    "é/NFC",
+    "e\u0301/NFD",
+    "plus+",
+    "  lead",
+    "trail ",
+    "ctl\x01\x1f",
+    "tab\tkey",
+    "cr\rlf\n",
+    "t&<>\"'",
+    "//double",
+    "dir/",
+    "日本語/κ",
+]
 
 
 async def test_url_encoded_keys_and_prefixes_are_decoded_form_style() -> None:
@@ -192,10 +213,14 @@ async def test_seaweedfs_style_unencoded_echo_of_prefix_is_ignored() -> None:
 
 
 async def test_object_fields_are_typed() -> None:
-    owner = "<Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>" \
-            "<DisplayName>mtd@amazon.com</DisplayName></Owner>"
-    extra = owner + "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>" \
+    owner = (
+        "<Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID>"
+        "<DisplayName>mtd@amazon.com</DisplayName></Owner>"
+    )
+    extra = (
+        owner + "<ChecksumAlgorithm>CRC32</ChecksumAlgorithm>"
         "<ChecksumAlgorithm>SHA256</ChecksumAlgorithm><ChecksumType>COMPOSITE</ChecksumType>"
+    )
     body = (
         f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult {NS}><Name>bucket</Name>'
         "<Prefix/><KeyCount>2</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>"
@@ -224,8 +249,8 @@ async def test_object_fields_are_typed() -> None:
     assert second.size == 0 and second.owner_id is None and second.checksum_algorithms == ()
     assert page.max_keys == 1000 and page.key_count == 2 and page.is_truncated is False
     assert page.next_continuation_token is None and page.bucket == "bucket"
-    with pytest.raises(Exception):  # noqa: B017 - frozen model: any mutation must fail
-        page.is_truncated = True  # type: ignore[misc]
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
+        page.is_truncated = True
 
 
 async def test_truncated_page_exposes_the_opaque_token_unchanged() -> None:
@@ -325,7 +350,8 @@ async def test_pages_follow_tokens_and_repeat_the_parameters() -> None:
                 side_effect=[httpx.Response(200, content=p) for p in pages]
             )
             got = [
-                p async for p in r2.list_objects_pages(
+                p
+                async for p in r2.list_objects_pages(
                     "bucket", prefix="p/", delimiter="/", max_keys=2, start_after="p/0"
                 )
             ]
@@ -409,8 +435,14 @@ async def test_truncated_page_without_token_raises() -> None:
 # -- list_objects_v1 ------------------------------------------------------------------------
 
 
-def v1_page(items: list[str], prefixes: list[str] | None = None, *, truncated: bool = False,
-            next_marker: str | None = None, encoded: bool = True) -> bytes:
+def v1_page(
+    items: list[str],
+    prefixes: list[str] | None = None,
+    *,
+    truncated: bool = False,
+    next_marker: str | None = None,
+    encoded: bool = True,
+) -> bytes:
     enc = quote_plus if encoded else (lambda s: s)
     parts = [
         f'<?xml version="1.0" encoding="UTF-8"?><ListBucketResult {NS}><Name>bucket</Name>'
@@ -436,8 +468,7 @@ async def test_list_objects_v1_request_is_exact() -> None:
             )
     req = route.calls.last.request
     assert req.url.raw_path == (
-        b"/bucket?delimiter=%2F&encoding-type=url&marker=a%20b%2Fc%2Bd&max-keys=10"
-        b"&prefix=a%20b%2F"
+        b"/bucket?delimiter=%2F&encoding-type=url&marker=a%20b%2Fc%2Bd&max-keys=10&prefix=a%20b%2F"
     )
     verify(req)
     assert isinstance(page, ListObjectsV1Result)

@@ -93,7 +93,13 @@ async def test_2500_keys_listed_exactly_once_then_deleted_in_batches(
         requests.append(request)
 
     http = httpx.AsyncClient(event_hooks={"request": [record]})
-    async with R2Client(**s3_server.client_kwargs, http_client=http) as r2:
+    client = R2Client(
+        endpoint_url=s3_server.endpoint_url,
+        access_key_id=s3_server.access_key_id,
+        secret_access_key=s3_server.secret_access_key,
+        http_client=http,
+    )
+    async with client as r2:
         await _put_all(r2, bucket, keys)
 
         # With a delimiter and an odd page size, pages mix objects and common prefixes.

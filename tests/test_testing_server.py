@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import re
 import socket
 import stat
+import subprocess
 import sys
 import sysconfig
 import tempfile
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -193,7 +196,7 @@ def test_server_that_never_answers_times_out_and_is_killed(tmp_path: Path) -> No
     with pytest.raises(LocalServerError, match="did not answer a signed ListBuckets") as info:
         srv.start()
     assert "still waking up" in str(info.value)
-    assert _process_gone(int(pid_file.read_text()))
+    assert _process_gone(int(_wait_for_file(pid_file)))
 
 
 async def test_cancelled_async_start_leaves_no_process(tmp_path: Path) -> None:
@@ -204,7 +207,7 @@ async def test_cancelled_async_start_leaves_no_process(tmp_path: Path) -> None:
         async with srv:
             pytest.fail("a server that never answers cannot become ready")
     assert scope.cancelled_caught
-    assert _process_gone(int(pid_file.read_text()))
+    assert _process_gone(int(_wait_for_file(pid_file)))
     assert not srv.running
 
 
@@ -290,11 +293,17 @@ def test_two_servers_at_once_then_clean_stop(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "leakedkey")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "leakedsecret")
     monkeypatch.setenv("S3_BUCKET", "leaked-bucket")
-    with start_local_server(buckets=["one"]) as first, LocalR2Server(buckets=["two"]) as second:
+    # The second server asks for no bucket: that is when weed falls back to S3_BUCKET.
+    with start_local_server(buckets=["one"]) as first, LocalR2Server() as second:
         assert first.endpoint_url != second.endpoint_url
         assert not set(first._ports.values()) & set(second._ports.values())
         assert _list_buckets(first) == {"one"}
+        assert _list_buckets(second) == set()
+        second.create_bucket("two")
         assert _list_buckets(second) == {"two"}
+        leaked = Credentials("leakedkey", "leakedsecret")
+        with httpx.Client(auth=SigV4Auth(leaked), trust_env=False, timeout=10) as client:
+            assert client.get(second.endpoint_url + "/").status_code == 403
         # One server's credentials mean nothing to the other.
         intruder = Credentials(first.access_key_id, first.secret_access_key)
         with httpx.Client(auth=SigV4Auth(intruder), trust_env=False, timeout=10) as client:
@@ -400,3 +409,42 @@ def test_extra_args_reach_weed() -> None:
             put = client.put(srv.endpoint_url + "/auto-made/k", content=b"x")
         assert put.status_code == 200, put.text
         assert "auto-made" in _list_buckets(srv)
+
+
+def test_server_dropped_while_running_warns_and_is_cleaned_up(tmp_path: Path) -> None:
+    fake = _fake_weed(tmp_path, "exec sleep 60")
+    srv = LocalR2Server(binary=fake)
+    srv._launch()  # spawned, not waited for: enough to own a process and a directory
+    pid, data_dir = srv.pid, srv.data_dir
+    with pytest.warns(ResourceWarning, match="never stopped"):
+        del srv
+        gc.collect()
+    assert _process_gone(pid)
+    assert not data_dir.exists()
+
+
+def test_servers_still_running_at_exit_are_stopped(tmp_path: Path) -> None:
+    dir_file = tmp_path / "dir"
+    fake = _fake_weed(tmp_path, "exec sleep 60")
+    program = (
+        "import sys\n"
+        "from r2async.testing import LocalR2Server\n"
+        f"srv = LocalR2Server(binary={str(fake)!r})\n"
+        "srv._launch()\n"
+        f"open({str(dir_file)!r}, 'w').write(f'{{srv.pid}} {{srv.data_dir}}')\n"
+        "sys.exit(0)  # no stop(): the atexit hook must do it\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], timeout=60, capture_output=True)
+    assert done.returncode == 0, done.stderr
+    pid, data_dir = dir_file.read_text().split(" ", 1)
+    assert _process_gone(int(pid))
+    assert not Path(data_dir).exists()
+
+
+def _wait_for_file(path: Path) -> str:
+    """The content of a file a child process writes right after it starts."""
+    for _ in range(100):  # bounded: 10 s
+        if path.exists() and path.read_text().strip():
+            return path.read_text().strip()
+        time.sleep(0.1)
+    raise AssertionError(f"{path} was never written")

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import anyio
+import anyio.lowlevel
+import httpx
 import pytest
 
+from faults import FaultProxy, respond
 from r2async import (
     APIStatusError,
     InternalServerError,
@@ -23,8 +26,6 @@ from r2async import (
     R2Client,
 )
 from r2async.testing import LocalR2Server
-
-from faults import FaultProxy, respond
 
 P = 5 * 1024 * 1024  # R2's minimum part size
 SIZES = {"0": 0, "1": 1, "part-1": P - 1, "part": P, "part+1": P + 1, "many": 4 * P + 12345}
@@ -69,9 +70,17 @@ class Recorder:
         assert all(total in (None, size) for _, total in self.calls)
 
 
+def server_kwargs(server: LocalR2Server) -> dict[str, Any]:
+    return dict(server.client_kwargs)
+
+
 async def no_uploads(r2: R2Client, bucket: str) -> None:
     listing = await r2.list_multipart_uploads(bucket)
     assert listing.uploads == ()
+
+
+def notes(exc: BaseException) -> str:
+    return "\n".join(getattr(exc, "__notes__", []))
 
 
 def no_temp_files(directory: Path) -> None:
@@ -95,7 +104,7 @@ async def test_round_trip_byte_for_byte(
     if source == "path":
         result = await r2.upload_file(bucket, "obj", src, **common)  # type: ignore[arg-type]
     elif source == "fileobj":
-        with open(src, "rb") as f:
+        with open(src, "rb") as f:  # noqa: ASYNC230 - a local test file; blocking is fine
             result = await r2.upload_file(bucket, "obj", f, **common)  # type: ignore[arg-type]
     elif source == "bytes":
         result = await r2.upload_stream(bucket, "obj", data, **common)  # type: ignore[arg-type]
@@ -131,7 +140,9 @@ async def test_many_parts_upload_and_download_are_parallel_and_exact(
     r2: R2Client, bucket: str, tmp_path: Path
 ) -> None:
     data = payload(7 * P + 3, seed=7)
-    result = await r2.upload_stream(bucket, "big", chunks(data, 300_001), part_size=P, concurrency=4)
+    result = await r2.upload_stream(
+        bucket, "big", chunks(data, 300_001), part_size=P, concurrency=4
+    )
     assert (result.part_count, result.part_size, result.size) == (8, P, len(data))
     seen: list[int] = []
     async with r2.download_stream(bucket, "big", part_size=P, concurrency=4) as stream:
@@ -166,9 +177,7 @@ async def test_known_length_stream_uses_content_length_and_checks_it(
     await no_uploads(r2, bucket)
 
 
-async def test_typed_options_reach_single_and_multipart_uploads(
-    r2: R2Client, bucket: str
-) -> None:
+async def test_typed_options_reach_single_and_multipart_uploads(r2: R2Client, bucket: str) -> None:
     for key, size in (("small", 10), ("large", P + 1)):
         await r2.upload_stream(
             bucket,
@@ -207,12 +216,12 @@ async def test_async_progress_callback_is_awaited_in_order(r2: R2Client, bucket:
     calls: list[tuple[int, int | None]] = []
 
     async def progress(done: int, total: int | None) -> None:
-        await anyio.sleep(0)
+        await anyio.lowlevel.checkpoint()
         calls.append((done, total))
 
     data = payload(3 * P)
-    await r2.upload_stream(bucket, "k", chunks(data), part_size=P, progress=progress)
-    assert [c[0] for c in calls] == [P, 2 * P, 3 * P]
+    await r2.upload_stream(bucket, "k", chunks(data), part_size=P, concurrency=1, progress=progress)
+    assert calls == [(P, None), (2 * P, None), (3 * P, 3 * P)]
     assert calls[-1] == (3 * P, 3 * P)
 
 
@@ -223,7 +232,7 @@ async def test_part_failing_after_retries_aborts_and_keeps_the_old_object(
     s3_server: LocalR2Server, bucket: str
 ) -> None:
     async with FaultProxy(s3_server.endpoint_url) as proxy:
-        kwargs = {**s3_server.client_kwargs, "endpoint_url": proxy.endpoint_url}
+        kwargs = {**server_kwargs(s3_server), "endpoint_url": proxy.endpoint_url}
         async with R2Client(**kwargs, max_retries=1) as r2:
             await r2.put_object(bucket, "obj", b"old version")
             # Two 500s for part 3: the first attempt and its one retry.
@@ -233,8 +242,8 @@ async def test_part_failing_after_retries_aborts_and_keeps_the_old_object(
             )
             with pytest.raises(InternalServerError) as info:
                 await r2.upload_stream(bucket, "obj", payload(4 * P), part_size=P, concurrency=2)
-            notes = "\n".join(getattr(info.value, "__notes__", []))
-            assert "part 3" in notes and "aborted" in notes and "unchanged" in notes
+            text = notes(info.value)
+            assert "part 3" in text and "aborted" in text and "unchanged" in text
             assert "gave up after 2 attempts" in str(info.value)
             assert proxy.pending == []
             await no_uploads(r2, bucket)
@@ -248,7 +257,7 @@ async def test_local_read_error_aborts_the_upload(r2: R2Client, bucket: str) -> 
 
     with pytest.raises(OSError, match="disk on fire") as info:
         await r2.upload_stream(bucket, "obj", broken(), part_size=P, concurrency=2)
-    assert "aborted" in "\n".join(getattr(info.value, "__notes__", []))
+    assert "aborted" in notes(info.value)
     await no_uploads(r2, bucket)
     with pytest.raises(NoSuchKeyError):
         await r2.head_object(bucket, "obj")
@@ -264,8 +273,11 @@ async def test_file_shrinking_during_upload_aborts(
         with open(src, "r+b") as f:
             f.truncate(P)
 
-    with pytest.raises(ValueError, match="content_length|bytes"):
-        await r2.upload_file(bucket, "obj", src, part_size=P, concurrency=1, progress=shrink)
+    with pytest.raises(OSError, match="changed size during the upload") as info:
+        await r2.upload_file(
+            bucket, "obj", src, part_size=P, threshold=P, concurrency=1, progress=shrink
+        )
+    assert "aborted" in notes(info.value)
     await no_uploads(r2, bucket)
     with pytest.raises(NoSuchKeyError):
         await r2.head_object(bucket, "obj")
@@ -342,10 +354,8 @@ async def test_object_overwritten_mid_download_fails_cleanly(
     dest = tmp_path / "dest.bin"
     dest.write_bytes(b"previous download")
     with pytest.raises(PreconditionFailedError) as info:
-        await r2.download_file(
-            bucket, "obj", dest, part_size=P, concurrency=1, progress=overwrite
-        )
-    assert "changed during the download" in "\n".join(getattr(info.value, "__notes__", []))
+        await r2.download_file(bucket, "obj", dest, part_size=P, concurrency=1, progress=overwrite)
+    assert "changed during the download" in notes(info.value)
     assert dest.read_bytes() == b"previous download"
     no_temp_files(tmp_path)
 
@@ -357,9 +367,7 @@ async def test_object_overwritten_mid_download_fails_cleanly(
             await stream.read()
 
 
-async def test_cancelled_download_leaves_no_file(
-    r2: R2Client, bucket: str, tmp_path: Path
-) -> None:
+async def test_cancelled_download_leaves_no_file(r2: R2Client, bucket: str, tmp_path: Path) -> None:
     await r2.put_object(bucket, "obj", payload(3 * P))
     started = anyio.Event()
 
@@ -379,9 +387,7 @@ async def test_cancelled_download_leaves_no_file(
     no_temp_files(tmp_path)
 
 
-async def test_conditional_download_arguments(
-    r2: R2Client, bucket: str, tmp_path: Path
-) -> None:
+async def test_conditional_download_arguments(r2: R2Client, bucket: str, tmp_path: Path) -> None:
     put = await r2.put_object(bucket, "obj", b"abc")
     dest = tmp_path / "d"
     with pytest.raises(APIStatusError) as info:
@@ -412,7 +418,7 @@ def test_transfers_run_under_trio(s3_server: LocalR2Server, tmp_path: Path) -> N
     data = payload(2 * P + 1)
 
     async def main() -> None:
-        async with R2Client(**s3_server.client_kwargs) as r2:
+        async with R2Client(**server_kwargs(s3_server)) as r2:
             bucket = "trio-transfers"
             await r2.create_bucket(bucket)
             result = await r2.upload_stream(bucket, "obj", chunks(data), part_size=P)
@@ -424,9 +430,7 @@ def test_transfers_run_under_trio(s3_server: LocalR2Server, tmp_path: Path) -> N
             with anyio.move_on_after(30) as scope:
                 async with anyio.create_task_group() as tg:
                     started = anyio.Event()
-                    tg.start_soon(
-                        _upload_until_cancelled, r2, bucket, data, lambda: started.set()
-                    )
+                    tg.start_soon(_upload_until_cancelled, r2, bucket, data, lambda: started.set())
                     await started.wait()
                     tg.cancel_scope.cancel()
             assert not scope.cancelled_caught
@@ -441,24 +445,34 @@ async def _upload_until_cancelled(
     r2: R2Client, bucket: str, data: bytes, started: Callable[[], None]
 ) -> None:
     await r2.upload_stream(
-        bucket, "obj", chunks(data * 3), part_size=P, concurrency=1,
+        bucket,
+        "obj",
+        chunks(data * 3),
+        part_size=P,
+        concurrency=1,
         progress=lambda done, total: started(),
     )
 
 
-def test_fileobj_from_a_pipe_has_unknown_length() -> None:
-    # A BytesIO that refuses to seek behaves like a pipe: its length is unknown.
-    class Pipe(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self._buf = io.BytesIO(data)
+async def test_conditions_are_sent_on_create_and_complete(
+    s3_server: LocalR2Server, bucket: str
+) -> None:
+    # R2 evaluates If-None-Match on CreateMultipartUpload *and* CompleteMultipartUpload, so a
+    # key created while parts upload is not overwritten. SeaweedFS checks only Create, so this
+    # shows the header reaches both requests (signed: SeaweedFS verifies every signature).
+    seen: list[tuple[str, str, str | None]] = []
 
-        def readable(self) -> bool:
-            return True
+    async def record(request: httpx.Request) -> None:
+        query = request.url.query.decode()
+        seen.append((request.method, query, request.headers.get("if-none-match")))
 
-        def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-            return self._buf.readinto(b)
-
-    from r2async._transfer import make_reader
-
-    reader, in_memory = make_reader(io.BufferedReader(Pipe(b"x" * 10)), None, what="t")
-    assert reader.size is None and not in_memory
+    http = httpx.AsyncClient(event_hooks={"request": [record]})
+    async with http, R2Client(**server_kwargs(s3_server), http_client=http) as r2:
+        await r2.upload_stream(
+            bucket, "obj", payload(2 * P + 1), part_size=P, threshold=P, if_none_match="*"
+        )
+    create = [s for s in seen if s[0] == "POST" and s[1] == "uploads"]
+    complete = [s for s in seen if s[0] == "POST" and s[1].startswith("uploadId=")]
+    parts = [s for s in seen if s[0] == "PUT"]
+    assert [c[2] for c in create + complete] == ["*", "*"]
+    assert len(parts) == 3 and all(p[2] is None for p in parts)

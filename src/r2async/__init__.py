@@ -75,6 +75,7 @@ from ._operations.listing import (
     ObjectInfo,
 )
 from ._streaming import ObjectStream
+from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
 
 __version__ = "0.1.0"
 
@@ -100,6 +101,8 @@ __all__ = [
     "DeleteFailure",
     "DeleteObjectResult",
     "DeleteObjectsResult",
+    "DownloadResult",
+    "DownloadStream",
     "GetObjectResult",
     "HeadBucketResult",
     "HeadObjectResult",
@@ -128,6 +131,7 @@ __all__ = [
     "PermissionDeniedError",
     "PreconditionFailedError",
     "PresignedRequest",
+    "ProgressCallback",
     "PutBucketCorsResult",
     "PutBucketLifecycleConfigurationResult",
     "PutObjectResult",
@@ -138,4 +142,5 @@ __all__ = [
     "ResponseParseError",
     "UploadPartCopyResult",
     "UploadPartResult",
+    "UploadResult",
 ]

@@ -22,7 +22,7 @@ from ._exceptions import (
     status_error_class,
 )
 from ._headers import HeaderMap, check_headers, check_operation_headers, merge_call_headers
-from ._logging import log_attempt, logger
+from ._logging import log_attempt, logger, redact_headers
 from ._models import request_id
 from ._retry import is_retryable, is_retryable_transport
 from ._sigv4 import UNSIGNED_HEADERS, encode_key, uri_encode
@@ -36,6 +36,7 @@ _Self = TypeVar("_Self", bound="_ClientBase")
 
 # Error bodies are small XML documents; never buffer an unbounded one.
 _MAX_ERROR_BODY = 1024 * 1024
+_EMPTY_STREAM = httpx.ByteStream(b"")
 
 
 class _Unset:
@@ -329,12 +330,17 @@ class _ClientBase:
                 finally:
                     if not (stream and status is not None and 200 <= status < 300):
                         await response.aclose()
+                        # httpx keeps Response <-> BoundAsyncStream in a reference cycle, and the
+                        # response holds the request and its body (an 8 MiB part, say) until the
+                        # cyclic GC runs; breaking the cycle frees it as soon as we are done.
+                        response.stream = _EMPTY_STREAM
                 error = self._status_error(spec, response, data)
                 retry_headers = response.headers
                 retryable = is_retryable(error.status_code, error.code)
             except StreamLengthError:
                 raise
             except httpx.TimeoutException as exc:
+                _scrub(request)
                 error = APITimeoutError(
                     f"{spec.operation}: request timed out ({type(exc).__name__})",
                     method=spec.method,
@@ -343,6 +349,7 @@ class _ClientBase:
                 error.__cause__ = exc
                 retryable = is_retryable_transport(exc, idempotent=spec.idempotent)
             except httpx.TransportError as exc:
+                _scrub(request)
                 error = APIConnectionError(
                     f"{spec.operation}: connection failed ({_describe(exc)})",
                     method=spec.method,
@@ -436,6 +443,12 @@ def _note(error: Exception, note: str) -> None:
     elif isinstance(error, APIConnectionError):
         error.message = f"{error.message} ({note})"
         error.args = (error.message,)
+
+
+def _scrub(request: httpx.Request) -> None:
+    # The failed request stays reachable from the chained httpx exception (``exc.request``),
+    # and httpx's Headers repr masks Authorization but not the session token: drop both.
+    request.headers = httpx.Headers(redact_headers(request.headers.multi_items()))
 
 
 def _describe(exc: BaseException) -> str:

@@ -345,6 +345,7 @@ class MultipartMethods(_ClientBase):
             timeout: each request's timeout (default: the client's).
         """
         # Validate now, not at the first iteration: bad input fails where it is written.
+        ops.check_page_size(page_size, "page_size")
         spec = ops.build_list_parts(bucket, key, upload_id, max_parts=page_size)
         self._merged_headers(spec, headers)
         return self._iter_parts(bucket, key, upload_id, page_size, headers, timeout)
@@ -443,6 +444,7 @@ class MultipartMethods(_ClientBase):
             headers: extra headers for each request.
             timeout: each request's timeout (default: the client's).
         """
+        ops.check_page_size(page_size, "page_size")
         spec = ops.build_list_multipart_uploads(bucket, prefix=prefix, max_uploads=page_size)
         self._merged_headers(spec, headers)
         return self._iter_multipart_uploads(bucket, prefix, page_size, headers, timeout)

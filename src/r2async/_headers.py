@@ -79,12 +79,12 @@ def check_header(name: object, value: object, *, where: str = "headers") -> tupl
             f"{where}: the value of header {name!r} must be str, got {type(value).__name__}; "
             "convert it with str() first"
         )
-    if not _TOKEN.match(name):
+    if not _TOKEN.fullmatch(name):
         raise ValueError(
             f"{where}: invalid header name {name!r}: use only letters, digits and !#$%&'*+-.^_`|~ "
             "(no spaces, colons, CR/LF or non-ASCII)"
         )
-    if not _VALUE.match(value):
+    if not _VALUE.fullmatch(value):
         raise ValueError(
             f"{where}: the value of header {name!r} contains CR/LF, a control character or "
             "non-ASCII text; remove line breaks, and for metadata pass non-ASCII through "
@@ -274,7 +274,7 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
             raise TypeError("metadata names and values must be str")
         if name.lower().startswith("x-amz-meta-"):
             name = name[len("x-amz-meta-") :]
-        if not name or not _TOKEN.match(name):
+        if not name or not _TOKEN.fullmatch(name):
             raise ValueError(
                 f"metadata name {name!r} is not a valid header token: use ASCII letters, digits "
                 "and -_. (R2 drops non-ASCII metadata names)"
@@ -404,7 +404,7 @@ def validate_bucket(bucket: object) -> str:
     """Check an R2 bucket name: 3-63 chars of a-z, 0-9 and '-', alphanumeric at both ends."""
     if not isinstance(bucket, str):
         raise TypeError(f"bucket must be str, got {type(bucket).__name__}")
-    if not _BUCKET.match(bucket):
+    if not _BUCKET.fullmatch(bucket):
         raise ValueError(
             f"invalid bucket name {bucket!r}: R2 bucket names are 3-63 characters of a-z, 0-9 "
             "and '-', starting and ending with a letter or digit (no dots, no upper case)"

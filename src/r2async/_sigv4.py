@@ -32,10 +32,10 @@ import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from hashlib import _Hash
-from urllib.parse import quote
 
 __all__ = [
     "ALGORITHM",
@@ -99,9 +99,9 @@ UNSIGNED_HEADERS = frozenset(
 )
 
 # The fast test for "already in encode-once form": delete every allowed byte with
-# bytes.translate (C speed, about 0.2 us for a typical key) and look at what is left; only
-# when a "%" is present does a regex check that each one starts a valid upper-case escape.
-# A single regex over the whole string costs about four times as much.
+# bytes.translate (C speed, about 0.2 us for a typical key) and look at what is left; a
+# short regex search then checks that each "%" starts a valid upper-case escape. One regex
+# matching the whole string costs about three times as much.
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"
 _PATH_ALLOWED = _UNRESERVED + b"/%"
 _QUERY_ALLOWED = _UNRESERVED + b"=&%"
@@ -321,11 +321,7 @@ def canonical_wire_path(path: bytes) -> str:
     Args:
         path: the raw path bytes, without the query.
     """
-    if (
-        path
-        and not path.translate(None, _PATH_ALLOWED)
-        and (b"%" not in path or _BAD_ESCAPE_BYTES.search(path) is None)
-    ):
+    if path and not path.translate(None, _PATH_ALLOWED) and _BAD_ESCAPE_BYTES.search(path) is None:
         return path.decode("ascii")
     return canonical_uri(path.decode("ascii"))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
 import httpx
@@ -43,6 +43,9 @@ class ObjectStream:
         self._metadata: ObjectMetadata | None = None
         self._received = 0
         self._consumed = False
+        # The generator handed out by __aiter__, closed by aclose() when a caller stops early
+        # (trio warns about async generators left to the garbage collector).
+        self._iterator: AsyncGenerator[bytes, None] | None = None
         self.bucket = bucket
         self.key = key
         self.chunk_size = chunk_size
@@ -62,6 +65,9 @@ class ObjectStream:
 
     async def aclose(self) -> None:
         """Close the underlying response (safe to call more than once)."""
+        iterator, self._iterator = self._iterator, None
+        if iterator is not None:
+            await iterator.aclose()
         if self._response is not None:
             await self._response.aclose()
 
@@ -78,9 +84,10 @@ class ObjectStream:
         return self._received
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self.iter_bytes()
+        self._iterator = self.iter_bytes()
+        return self._iterator
 
-    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncIterator[bytes]:
+    async def iter_bytes(self, chunk_size: int | None = None) -> AsyncGenerator[bytes, None]:
         """Yield the body in chunks of about ``chunk_size`` bytes (default: the stream's).
 
         Args:

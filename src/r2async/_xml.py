@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
@@ -33,7 +34,8 @@ def parse(body: bytes, *, what: str = "response") -> ET.Element:
     """
     check_safe(body, what=what)
     try:
-        root = ET.fromstring(body)
+        # S3 may send keep-alive whitespace before a slow CopyObject/Complete document.
+        root = ET.fromstring(body.lstrip())
     except ET.ParseError as exc:
         raise ResponseParseError(f"{what}: malformed XML ({exc})") from None
     if "}" in root.tag:
@@ -127,10 +129,13 @@ def parse_error(body: bytes) -> tuple[str | None, str | None, str | None, str | 
     )
 
 
+_ERROR_DOC = re.compile(rb"\s*(?:<\?xml[^>]*\?>)?\s*<Error[\s>]")
+
+
 def is_error_document(body: bytes) -> bool:
-    """True when a 200 body is actually an ``<Error>`` document (CopyObject, Complete...)."""
-    head = body.lstrip()[:256]
-    if head.startswith(b"<?xml"):
-        end = head.find(b"?>")
-        head = head[end + 2 :].lstrip() if end >= 0 else head
-    return head.startswith(b"<Error>") or head.startswith(b"<Error ")
+    """True when a 200 body is actually an ``<Error>`` document (CopyObject, Complete...).
+
+    S3 may send whitespace for a long time before the document (to keep the connection
+    alive), so the whole body is scanned, not just its first bytes.
+    """
+    return _ERROR_DOC.match(body) is not None

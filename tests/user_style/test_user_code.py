@@ -30,7 +30,7 @@ async def test_save_report_writes_a_csv_object(r2_client: R2Client, r2_bucket: s
 async def test_save_report_refuses_to_overwrite(r2_client: R2Client, r2_bucket: str) -> None:
     await save_report(r2_client, r2_bucket, "final", ROWS)
 
-    with pytest.raises(ReportExistsError, match="reports/final.csv"):
+    with pytest.raises(ReportExistsError, match=r"reports/final\.csv"):
         await save_report(r2_client, r2_bucket, "final", [{"item": "changed", "count": "0"}])
     assert await load_report(r2_client, r2_bucket, "final") == ROWS
 

@@ -22,7 +22,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from urllib.parse import unquote_plus
 
-from pydantic import Field
+from pydantic import Field, TypeAdapter
 
 from .. import _xml
 from .._body import prepare_body
@@ -215,27 +215,21 @@ def build_list_objects(
     return RequestSpec("ListObjectsV2", "GET", bucket, query=query)
 
 
-def _decoder(root: ET.Element) -> _Decode:
-    return _Decode(_xml.text(root, "EncodingType") == "url")
+def _url_encoded(root: ET.Element) -> bool:
+    # Decode only when the server says it encoded: one that ignores encoding-type sends
+    # literal keys, and decoding those would corrupt any '+' or '%' in them.
+    return _xml.text(root, "EncodingType") == "url"
 
 
-class _Decode:
-    """Undo ``encoding-type=url`` only when the server says it applied it."""
-
-    __slots__ = ("url",)
-
-    def __init__(self, url: bool) -> None:
-        self.url = url
-
-    def __call__(self, value: str) -> str:
-        if not self.url:
-            return value
-        try:
-            return unquote_plus(value, encoding="utf-8", errors="strict")
-        except UnicodeDecodeError:
-            raise ResponseParseError(
-                f"listing: the URL-encoded name {value!r} is not valid UTF-8"
-            ) from None
+def _decode(value: str, url_encoded: bool) -> str:
+    if not url_encoded or ("%" not in value and "+" not in value):
+        return value
+    try:
+        return unquote_plus(value, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise ResponseParseError(
+            f"listing: the URL-encoded name {value!r} is not valid UTF-8"
+        ) from None
 
 
 def _int(value: str | None, what: str) -> int | None:
@@ -254,42 +248,81 @@ def _quoted(etag: str | None) -> str | None:
     return f'"{etag}"'
 
 
-def _objects(root: ET.Element, decode: _Decode) -> list[ObjectInfo]:
-    out: list[ObjectInfo] = []
-    for el in _xml.children(root, "Contents"):
-        key = _xml.text(el, "Key")
+def _objects(root: ET.Element, url_encoded: bool) -> list[ObjectInfo]:
+    # The hot loop of every listing (1,000 entries a page): one pass over each entry's
+    # children instead of a find() per field, and one validation call for the whole page
+    # instead of one model construction per entry (together about 3x faster).
+    rows: list[dict[str, object]] = []
+    for el in root.iterfind("Contents"):
+        # Reversed so that the first child of a name wins, as find() would pick.
+        texts = {child.tag: child.text or "" for child in reversed(el)}
+        key = texts.get("Key")
         if key is None:
             raise ResponseParseError("listing: a <Contents> entry has no <Key>")
-        owner = el.find("Owner")
-        out.append(
-            ObjectInfo(
-                key=decode(key),
-                last_modified=parse_iso_date(_xml.text(el, "LastModified")),
-                etag=_quoted(_xml.text(el, "ETag")),
-                size=_int(_xml.text(el, "Size"), "Size") or 0,
-                storage_class=_xml.text(el, "StorageClass"),
-                owner_id=_xml.text(owner, "ID") or None,
-                owner_display_name=_xml.text(owner, "DisplayName") or None,
-                checksum_algorithms=tuple(
-                    c.text for c in _xml.children(el, "ChecksumAlgorithm") if c.text
-                ),
-                checksum_type=_xml.text(el, "ChecksumType"),
+        row: dict[str, object] = {
+            "key": _decode(key, url_encoded),
+            "last_modified": parse_iso_date(texts.get("LastModified")),
+            "etag": _quoted(texts.get("ETag")),
+            "size": _int(texts.get("Size"), "Size") or 0,
+            "storage_class": texts.get("StorageClass"),
+            "checksum_type": texts.get("ChecksumType"),
+        }
+        if "Owner" in texts:
+            owner = el.find("Owner")
+            row["owner_id"] = _xml.text(owner, "ID") or None
+            row["owner_display_name"] = _xml.text(owner, "DisplayName") or None
+        if "ChecksumAlgorithm" in texts:
+            row["checksum_algorithms"] = tuple(
+                c.text for c in _xml.children(el, "ChecksumAlgorithm") if c.text
             )
-        )
-    return out
+        rows.append(row)
+    return _object_list().validate_python(rows)
 
 
-def _common_prefixes(root: ET.Element, decode: _Decode) -> list[str]:
+_OBJECT_LIST: TypeAdapter[list[ObjectInfo]] | None = None
+
+
+def _object_list() -> TypeAdapter[list[ObjectInfo]]:
+    # Built on first use: building a validator costs milliseconds that import should not.
+    global _OBJECT_LIST
+    if _OBJECT_LIST is None:
+        _OBJECT_LIST = TypeAdapter(list[ObjectInfo])
+    return _OBJECT_LIST
+
+
+def _common_prefixes(root: ET.Element, url_encoded: bool) -> list[str]:
     out: list[str] = []
     for el in _xml.children(root, "CommonPrefixes"):
         value = _xml.text(el, "Prefix")
         if value is not None:
-            out.append(decode(value))
+            out.append(_decode(value, url_encoded))
     return out
 
 
+_S3_NS_ATTR = f' xmlns="{_xml.S3_NS}"'.encode()
+_ROOT_TAG = b"<ListBucketResult"
+
+
+def _without_default_namespace(body: bytes) -> bytes:
+    """``body`` without the S3 default namespace on its root, when that is the only one.
+
+    Namespaced tags would have to be renamed one by one after parsing (a third of the
+    parse time of a 1,000-key page); with the declaration gone there is nothing to rename.
+    Any other namespace declaration leaves the body as it is (the renaming handles it).
+    """
+    at = body.find(_S3_NS_ATTR, 0, 1024)
+    if at < 0 or body.rfind(b"<", 0, at) != at - len(_ROOT_TAG):
+        return body
+    if not body.startswith(_ROOT_TAG, at - len(_ROOT_TAG)):
+        return body
+    end = at + len(_S3_NS_ATTR)
+    if body.find(b"xmlns", end) >= 0:
+        return body
+    return body[:at] + body[end:]
+
+
 def _root(body: bytes, what: str) -> ET.Element:
-    root = _xml.parse(body, what=what)
+    root = _xml.parse(_without_default_namespace(body), what=what)
     if root.tag != "ListBucketResult":
         raise ResponseParseError(f"{what}: expected <ListBucketResult>, got <{root.tag}>")
     return root
@@ -300,7 +333,7 @@ def parse_list_objects(
 ) -> ListObjectsResult:
     """ListObjectsResult from a ListObjectsV2 response; echoed parameters come from ``spec``."""
     root = _root(body, "ListObjectsV2 response")
-    decode = _decoder(root)
+    url_encoded = _url_encoded(root)
     sent = dict(spec.query)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
     token = _xml.text(root, "NextContinuationToken") or None
@@ -315,8 +348,8 @@ def parse_list_objects(
         is_truncated=truncated,
         # The token is opaque: handed back exactly as received, never decoded.
         next_continuation_token=token if truncated else None,
-        objects=_objects(root, decode),
-        common_prefixes=_common_prefixes(root, decode),
+        objects=_objects(root, url_encoded),
+        common_prefixes=_common_prefixes(root, url_encoded),
         request_id=request_id(headers),
     )
 
@@ -357,11 +390,11 @@ def parse_list_objects_v1(
 ) -> ListObjectsV1Result:
     """ListObjectsV1Result from a ListObjects response; echoed parameters come from ``spec``."""
     root = _root(body, "ListObjects response")
-    decode = _decoder(root)
+    url_encoded = _url_encoded(root)
     sent = dict(spec.query)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
-    objects = _objects(root, decode)
-    prefixes = _common_prefixes(root, decode)
+    objects = _objects(root, url_encoded)
+    prefixes = _common_prefixes(root, url_encoded)
     next_marker: str | None = None
     if truncated:
         # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
@@ -371,7 +404,7 @@ def parse_list_objects_v1(
             next_marker = max(candidates)
         else:
             server = _xml.text(root, "NextMarker")
-            next_marker = decode(server) if server else None
+            next_marker = _decode(server, url_encoded) if server else None
     return ListObjectsV1Result(
         bucket=spec.bucket or "",
         prefix=sent.get("prefix"),

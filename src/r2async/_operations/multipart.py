@@ -100,7 +100,13 @@ def validate_part_number(part_number: object, *, name: str = "part_number") -> i
     return part_number
 
 
-def _page_size(value: object, name: str) -> int | None:
+def check_page_size(value: object, name: str) -> int | None:
+    """Check a page size: None (the server's default) or an int from 1 to 1,000.
+
+    Args:
+        value: the page size.
+        name: the argument name, for the error message.
+    """
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
@@ -262,7 +268,8 @@ def build_create_multipart_upload(
 
 
 def _root(body: bytes, tag: str, operation: str) -> ET.Element:
-    root = _xml.parse(body, what=operation)
+    # S3 keeps a slow CompleteMultipartUpload alive with whitespace sent before the document.
+    root = _xml.parse(body.lstrip(), what=operation)
     if root.tag != tag:
         raise ResponseParseError(f"{operation}: expected <{tag}>, got <{root.tag}>")
     return root
@@ -652,7 +659,7 @@ def build_list_parts(
     validate_key(key)
     validate_upload_id(upload_id)
     query: list[tuple[str, str | None]] = [("uploadId", upload_id)]
-    size = _page_size(max_parts, "max_parts")
+    size = check_page_size(max_parts, "max_parts")
     if size is not None:
         query.append(("max-parts", str(size)))
     if part_number_marker is not None:
@@ -743,7 +750,7 @@ def build_list_multipart_uploads(
         ("delimiter", _optional_str(delimiter, "delimiter")),
         ("encoding-type", "url"),
         ("key-marker", _optional_str(key_marker, "key_marker")),
-        ("max-uploads", _page_size(max_uploads, "max_uploads")),
+        ("max-uploads", check_page_size(max_uploads, "max_uploads")),
         ("prefix", _optional_str(prefix, "prefix")),
         ("upload-id-marker", _optional_str(upload_id_marker, "upload_id_marker")),
     ):
@@ -820,6 +827,7 @@ __all__ = [
     "build_list_parts",
     "build_upload_part",
     "build_upload_part_copy",
+    "check_page_size",
     "completed_parts",
     "copy_source_header",
     "parse_abort_multipart_upload",
