@@ -74,9 +74,8 @@ CLIENTS: dict[str, str] = {
 IMPORTS: dict[str, str] = {
     "r2async": "import r2async",
     "r2async: from r2async import R2Client": "from r2async import R2Client",
-    "r2async: R2Client + fast transport": (
-        "from r2async import R2Client; import r2async._aiohttp_transport"
-    ),
+    # The fast transport imports aiohttp when its first request goes out.
+    "r2async: R2Client + fast transport": "from r2async import R2Client; import aiohttp",
     "httpx": "import httpx",
     "aiohttp": "import aiohttp",
     "aiobotocore": "import aiobotocore.session",
@@ -188,7 +187,7 @@ class Adapter:
 
 class R2AsyncAdapter(Adapter):
     name = "r2async"
-    modules = ("r2async",)
+    modules = ("r2async._client",)
     fast = False
 
     def __init__(self, cfg: dict[str, Any]) -> None:
@@ -253,7 +252,7 @@ class R2AsyncAdapter(Adapter):
 
 class R2AsyncFastAdapter(R2AsyncAdapter):
     name = "r2async-fast"
-    modules = ("r2async", "r2async._aiohttp_transport")
+    modules = ("r2async._client", "r2async._aiohttp_transport", "aiohttp")
     fast = True
 
 
@@ -346,7 +345,7 @@ class HttpxRawAdapter(_RawMixin):
 
 class HttpxAiohttpRawAdapter(HttpxRawAdapter):
     name = "httpx-aiohttp-raw"
-    modules = ("httpx", "r2async._aiohttp_transport")
+    modules = ("httpx", "r2async._aiohttp_transport", "aiohttp")
 
     def _transport(self) -> Any:
         from r2async._aiohttp_transport import AiohttpTransport
@@ -928,8 +927,8 @@ def render_markdown(results: dict[str, Any]) -> str:
             lines.append(f"| `{stmt}` | {row['error']} | | | |")
         else:
             lines.append(
-                f"| `{stmt}` | {row['wall_ms']:.0f} | {row['cpu_ms']:.0f} | "
-                f"{row['min_wall_ms']:.0f} | {row['runs']} |"
+                f"| `{stmt}` | {row['wall_ms']:.1f} | {row['cpu_ms']:.1f} | "
+                f"{row['min_wall_ms']:.1f} | {row['runs']} |"
             )
     first_server = next(iter(results["servers"]), None)
     if first_server:
@@ -1080,8 +1079,13 @@ def measure_imports(runs: int, quick: bool) -> dict[str, Any]:
             "print(time.perf_counter() - w, time.process_time() - c)\n"
         )
         walls, cpus = [], []
+        # As an installed package runs: bytecode cached (a development environment may set
+        # PYTHONDONTWRITEBYTECODE, which would recompile every edited module each time), and
+        # one unmeasured run first to write it and warm the file cache.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        subprocess.run([_python(), "-c", code], capture_output=True, env=env)
         for _ in range(n):
-            proc = subprocess.run([_python(), "-c", code], capture_output=True, text=True)
+            proc = subprocess.run([_python(), "-c", code], capture_output=True, text=True, env=env)
             if proc.returncode != 0:
                 out[name] = {"error": "not installed"}
                 break
@@ -1158,6 +1162,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--servers", default="sink,seaweedfs", help="comma-separated: sink, seaweedfs"
+    )
+    parser.add_argument(
+        "--with-transfer",
+        action="store_true",
+        help="also run benchmarks/bench_transfer.py (1 GiB multipart transfers, issue 5)",
     )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -1252,6 +1261,12 @@ def main(argv: list[str] | None = None) -> int:
     (out / "results.md").write_text(markdown)
     chart = render_chart(results, out / "chart.png")
     print(markdown)
+    if args.with_transfer:
+        _print("running benchmarks/bench_transfer.py ...")
+        transfer = [_python(), str(HERE / "bench_transfer.py")] + (
+            ["--quick"] if args.quick else []
+        )
+        subprocess.run(transfer, cwd=ROOT, check=False)
     wrote = f"{out}/results.md" + (f", {chart}" if chart else "")
     _print(f"done in {results['meta']['seconds']} s; wrote {wrote}")
     return 0

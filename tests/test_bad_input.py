@@ -559,11 +559,10 @@ async def _run(call: Call, r2: R2Client) -> None:
 @pytest.fixture
 async def guarded() -> AsyncIterator[tuple[R2Client, _NoIOTransport]]:
     transport = _NoIOTransport()
-    async with httpx.AsyncClient(transport=transport) as http:
-        async with R2Client(
-            account_id="acct", access_key_id="AKID", secret_access_key="SECRET", http_client=http
-        ) as r2:
-            yield r2, transport
+    async with httpx.AsyncClient(transport=transport) as http, R2Client(
+        account_id="acct", access_key_id="AKID", secret_access_key="SECRET", http_client=http
+    ) as r2:
+        yield r2, transport
 
 
 @pytest.mark.parametrize(

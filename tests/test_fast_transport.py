@@ -32,7 +32,7 @@ from r2async._body import StreamLengthError
 from r2async._retry import is_retryable_transport
 
 MiB = 1024 * 1024
-TRANSPORTS = ["default", "aiohttp"]
+TRANSPORTS = ["httpx", "aiohttp"]
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 
 
@@ -139,16 +139,15 @@ async def test_requests_go_out_byte_for_byte_as_on_the_default_transport(key: st
             if not line.lower().startswith((b"x-amz-date:", b"authorization:"))
         ]
 
-    assert [normalised(h) for h in heads["aiohttp"]] == [normalised(h) for h in heads["default"]]
+    assert [normalised(h) for h in heads["aiohttp"]] == [normalised(h) for h in heads["httpx"]]
     request_line = heads["aiohttp"][0].split(b"\r\n")[0]
     assert b"/../" in request_line or key != "a/../b"
 
 
 async def test_aiohttp_adds_no_headers_of_its_own() -> None:
-    async with ok_server() as server:
-        async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
-            await http.send(httpx.Request("PUT", server.url + "/b/k", content=b"x"))
-            await http.send(httpx.Request("GET", server.url + "/b/k"))
+    async with ok_server() as server, httpx.AsyncClient(transport=AiohttpTransport()) as http:
+        await http.send(httpx.Request("PUT", server.url + "/b/k", content=b"x"))
+        await http.send(httpx.Request("GET", server.url + "/b/k"))
     for head in server.heads:
         names = {line.split(b":")[0].lower() for line in head.split(b"\r\n")[1:] if line}
         assert names <= {b"host", b"content-length"}, names
@@ -164,6 +163,7 @@ async def test_response_bodies_are_passed_through_undecoded() -> None:
                     streamed = await stream.read()
             assert result.body == stored
             assert streamed == stored
+
         # Through httpx, aiter_bytes still decodes a declared Content-Encoding.
         async def gzip_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             await server.read_request(reader)
@@ -185,26 +185,23 @@ async def test_streaming_a_large_body_holds_bounded_memory() -> None:
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)
-        writer.write(respond(200, b"", {"Content-Length": str(size)}).replace(
-            b"Content-Length: 0\r\n", b""
-        ))
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
         for _ in range(size // MiB):  # as fast as the socket takes it
             writer.write(piece)
             await writer.drain()
 
     server = LoopbackServer(handler)
-    async with server:
-        async with client(server.url, "aiohttp") as r2:
-            tracemalloc.start()
-            try:
-                received = 0
-                async with r2.stream_object("bkt", "big", chunk_size=256 * 1024) as stream:
-                    async for chunk in stream:
-                        received += len(chunk)
-                        await asyncio.sleep(0.001)  # a slow consumer: the sender must wait
-                _, peak = tracemalloc.get_traced_memory()
-            finally:
-                tracemalloc.stop()
+    async with server, client(server.url, "aiohttp") as r2:
+        tracemalloc.start()
+        try:
+            received = 0
+            async with r2.stream_object("bkt", "big", chunk_size=256 * 1024) as stream:
+                async for chunk in stream:
+                    received += len(chunk)
+                    await asyncio.sleep(0.001)  # a slow consumer: the sender must wait
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
     assert received == size
     # About read_bufsize x 2 buffered, plus the chunk being handed over: far below the body.
     assert peak < 12 * MiB, f"peak traced memory {peak / MiB:.1f} MiB"
@@ -310,11 +307,17 @@ def test_aiohttp_failures_map_to_the_httpx_exceptions_retries_understand() -> No
         (aiohttp.ConnectionTimeoutError("connect"), httpx.ConnectTimeout),
         (aiohttp.SocketTimeoutError("read"), httpx.ReadTimeout),
         (asyncio.TimeoutError(), httpx.ReadTimeout),
-        (aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused")), httpx.ConnectError),
+        (
+            aiohttp.ClientConnectorError(key, ConnectionRefusedError(111, "refused")),
+            httpx.ConnectError,
+        ),
         (aiohttp.ServerDisconnectedError(), httpx.RemoteProtocolError),
         (aiohttp.ClientPayloadError("cut"), httpx.ReadError),
         (aiohttp.ClientOSError(104, "reset"), httpx.ReadError),
-        (aiohttp.ClientResponseError(None, (), message="bad status line"), httpx.RemoteProtocolError),  # type: ignore[arg-type]
+        (
+            aiohttp.ClientResponseError(None, (), message="bad status line"),
+            httpx.RemoteProtocolError,
+        ),  # type: ignore[arg-type]
     ]
     for exc, expected in cases:
         mapped = _mapped(exc)
@@ -344,14 +347,82 @@ def test_trio_gets_a_clear_error() -> None:
 
 def test_one_transport_per_event_loop() -> None:
     transport = AiohttpTransport()
+    first, second = asyncio.new_event_loop(), asyncio.new_event_loop()
 
     async def use() -> None:
         async with ok_server() as server:
-            await transport.handle_async_request(httpx.Request("GET", server.url + "/b/k"))
+            response = await transport.handle_async_request(
+                httpx.Request("GET", server.url + "/b/k")
+            )
+            await response.aread()
+            await response.aclose()
 
-    asyncio.run(use())
-    with pytest.raises(RuntimeError, match="another event loop"):
-        asyncio.run(use())
+    try:
+        first.run_until_complete(use())
+        with pytest.raises(RuntimeError, match="another event loop"):
+            second.run_until_complete(use())
+        first.run_until_complete(transport.aclose())
+    finally:
+        first.close()
+        second.close()
+
+
+# -- choosing the transport ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"transport": "curl"}, ValueError, "'httpx', 'aiohttp'"),
+        ({"transport": 3}, TypeError, "AsyncBaseTransport"),
+        ({"transport": "aiohttp", "http_client": "client"}, ValueError, "not both"),
+    ],
+)
+async def test_bad_transport_choices_fail_at_construction(
+    kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    if kwargs.get("http_client") == "client":
+        kwargs["http_client"] = httpx.AsyncClient()
+    try:
+        with pytest.raises(error, match=match):
+            R2Client(
+                endpoint_url="http://127.0.0.1:9",
+                access_key_id="AKID",
+                secret_access_key="SECRET",
+                **kwargs,  # type: ignore[arg-type]
+            )
+    finally:
+        if isinstance(kwargs.get("http_client"), httpx.AsyncClient):
+            await kwargs["http_client"].aclose()  # type: ignore[union-attr]
+
+
+async def test_a_transport_instance_is_used_and_closed_by_the_client() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"ETag": '"e"'})
+
+    closed: list[bool] = []
+
+    class Recording(httpx.MockTransport):
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    r2 = client("http://127.0.0.1:9", Recording(handler))  # type: ignore[arg-type]
+    result = await r2.put_object("bkt", "k", b"x")
+    assert result.etag == '"e"'
+    assert seen[0].url.path == "/bkt/k" and "authorization" in seen[0].headers
+    await r2.aclose()
+    assert closed == [True]
+
+
+async def test_an_unused_transport_instance_is_still_closed() -> None:
+    transport = AiohttpTransport()
+    r2 = client("http://127.0.0.1:9", transport)  # type: ignore[arg-type]
+    await r2.aclose()
+    with pytest.raises(RuntimeError, match="closed"):
+        await transport.handle_async_request(httpx.Request("GET", "http://127.0.0.1:9/"))
 
 
 async def test_closed_transport_refuses_requests() -> None:

@@ -48,16 +48,17 @@ async def test_2000_concurrent_puts_and_gets(s3_server: LocalR2Server, bucket: s
     tasks_before = asyncio.all_tasks()
     sockets_before = _open_sockets()
     payloads = {f"load/{i:05d}": os.urandom(SIZE) for i in range(N)}
-    peak = 0
+    peak = peak_in_pool = 0
     stop = asyncio.Event()
 
     async with R2Client(**s3_server.client_kwargs) as r2:
         pool = r2._shared.client()._transport._pool  # type: ignore[attr-defined]
 
         async def watch_pool() -> None:
-            nonlocal peak
+            nonlocal peak, peak_in_pool
             while not stop.is_set():
                 peak = max(peak, len(pool.connections))
+                peak_in_pool = max(peak_in_pool, len(pool._requests))
                 await asyncio.sleep(0.005)
 
         watcher = asyncio.create_task(watch_pool())
@@ -67,7 +68,7 @@ async def test_2000_concurrent_puts_and_gets(s3_server: LocalR2Server, bucket: s
         )
         put_errors = [p for p in puts if isinstance(p, BaseException)]
         assert put_errors == [], f"{len(put_errors)} puts failed, first: {put_errors[:1]!r}"
-        for (_key, data), result in zip(payloads.items(), puts):
+        for (_key, data), result in zip(payloads.items(), puts, strict=False):
             assert result.etag == f'"{hashlib.md5(data).hexdigest()}"'  # type: ignore[union-attr]
 
         gets = await asyncio.gather(
@@ -75,13 +76,15 @@ async def test_2000_concurrent_puts_and_gets(s3_server: LocalR2Server, bucket: s
         )
         get_errors = [g for g in gets if isinstance(g, BaseException)]
         assert get_errors == [], f"{len(get_errors)} gets failed, first: {get_errors[:1]!r}"
-        for data, result in zip(payloads.values(), gets):
+        for data, result in zip(payloads.values(), gets, strict=False):
             assert result.body == data  # type: ignore[union-attr]
 
         stop.set()
         await watcher
         # Bounded: 2,000 concurrent calls queued for at most max_connections sockets.
         assert 0 < peak <= DEFAULT_LIMITS.max_connections
+        # The rest waited in r2async's O(1) queue, not in httpcore's (quadratic) one.
+        assert 0 < peak_in_pool <= DEFAULT_LIMITS.max_connections  # type: ignore[operator]
         assert len(pool.connections) <= DEFAULT_LIMITS.max_connections
 
     # Closed: no connection, socket or task left behind.
@@ -154,11 +157,38 @@ async def test_a_tiny_pool_still_completes_everything(
     import httpx
 
     limits = httpx.Limits(max_connections=limit, max_keepalive_connections=limit)
-    async with httpx.AsyncClient(limits=limits) as http:
-        async with R2Client(**s3_server.client_kwargs, http_client=http) as r2:
-            keys = [f"tiny/{i}" for i in range(100)]
-            await asyncio.gather(*(r2.put_object(bucket, k, k.encode()) for k in keys))
-            bodies = await asyncio.gather(*(r2.get_object(bucket, k) for k in keys))
-            assert [b.body for b in bodies] == [k.encode() for k in keys]
-            pool = http._transport._pool  # type: ignore[attr-defined]
-            assert len(pool.connections) <= limit
+    async with (
+        httpx.AsyncClient(limits=limits) as http,
+        R2Client(**s3_server.client_kwargs, http_client=http) as r2,
+    ):
+        keys = [f"tiny/{i}" for i in range(100)]
+        await asyncio.gather(*(r2.put_object(bucket, k, k.encode()) for k in keys))
+        bodies = await asyncio.gather(*(r2.get_object(bucket, k) for k in keys))
+        assert [b.body for b in bodies] == [k.encode() for k in keys]
+        pool = http._transport._pool  # type: ignore[attr-defined]
+        assert len(pool.connections) <= limit
+
+
+async def test_streams_give_their_connection_back(s3_server: LocalR2Server, bucket: str) -> None:
+    import httpx
+
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    quick = httpx.Timeout(30.0, pool=5.0)
+    async with (
+        httpx.AsyncClient(limits=limits) as http,
+        R2Client(**s3_server.client_kwargs, http_client=http, timeout=quick) as r2,
+    ):
+        await r2.put_object(bucket, "s", b"x" * 300_000)
+        # Read whole, read partly, not read at all, and failed: each closes, and the single
+        # connection is free again for the next call (else it would hit the pool timeout).
+        async with r2.stream_object(bucket, "s") as stream:
+            assert len(await stream.read()) == 300_000
+        async with r2.stream_object(bucket, "s", chunk_size=1000) as stream:
+            async for _chunk in stream:
+                break
+        async with r2.stream_object(bucket, "s"):
+            pass
+        with pytest.raises(Exception, match="NoSuchKey"):
+            async with r2.stream_object(bucket, "missing"):
+                pass
+        assert (await r2.get_object(bucket, "s")).content_length == 300_000

@@ -18,6 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 import respx
+from tests.faults import TLSServer
+from tests.sigcheck import assert_signature_valid
 
 from r2async import (
     APIConnectionError,
@@ -32,11 +34,11 @@ from r2async import (
     R2Client,
     RateLimitError,
     ResponseParseError,
+    _auth,
+    _retry,
+    _xml,
 )
-from r2async import _auth, _retry, _xml
 from r2async._spec import RequestSpec
-from tests.faults import TLSServer
-from tests.sigcheck import assert_signature_valid
 
 ACCOUNT = "0123456789abcdef0123456789abcdef"
 BASE = f"https://{ACCOUNT}.r2.cloudflarestorage.com"
@@ -325,7 +327,7 @@ async def test_connect_errors_are_retried_and_chained(sleeps: list[float]) -> No
 async def test_timeouts_become_api_timeout_error(
     sleeps: list[float], exc: httpx.TimeoutException
 ) -> None:
-    async with make_client(max_retries=1) as r2:
+    async with make_client(max_retries=1, timeout=httpx.Timeout(5.0, read=2.0)) as r2:
         with respx.mock(base_url=BASE) as mock:
             route = mock.get(url__regex=r".*").mock(side_effect=[exc, httpx.Response(200)])
             result = await r2.get_object("bkt", "k")
@@ -334,7 +336,12 @@ async def test_timeouts_become_api_timeout_error(
             with pytest.raises(APITimeoutError) as info:
                 await r2.get_object("bkt", "k")
     assert info.value.__cause__ is exc
-    assert type(exc).__name__ in str(info.value)
+    phase = type(exc).__name__.removesuffix("Timeout").lower()
+    limit = 2.0 if phase == "read" else 5.0
+    assert f"{type(exc).__name__}: no progress within the {phase} timeout of {limit} s" in str(
+        info.value
+    )
+    assert f"pass timeout=httpx.Timeout(..., {phase}=...)" in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -425,9 +432,11 @@ async def test_default_timeout() -> None:
         seen.append(request.extensions["timeout"])
         return httpx.Response(204)
 
-    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
-        async with make_client(http_client=http) as r2:
-            await r2.delete_object("bkt", "k")
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http,
+        make_client(http_client=http) as r2,
+    ):
+        await r2.delete_object("bkt", "k")
     assert seen == [{"connect": 10.0, "read": 60.0, "write": 60.0, "pool": 60.0}]
 
 
@@ -475,14 +484,14 @@ async def test_tls_is_verified_by_default_and_a_bad_certificate_is_not_retried(
         assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
         assert sleeps == []  # a certificate that fails will fail again: not retried
         # Control: the same server works for a client that trusts its certificate.
-        async with httpx.AsyncClient(verify=server.trusting_context()) as http:  # type: ignore[arg-type]
-            async with R2Client(
-                endpoint_url=server.url,
-                access_key_id=AKID,
-                secret_access_key=SECRET,
-                http_client=http,
-            ) as r2:
-                await r2.delete_object("bkt", "k")
+        trusting = httpx.AsyncClient(verify=server.trusting_context())  # type: ignore[arg-type]
+        async with trusting, R2Client(
+            endpoint_url=server.url,
+            access_key_id=AKID,
+            secret_access_key=SECRET,
+            http_client=trusting,
+        ) as r2:
+            await r2.delete_object("bkt", "k")
         assert server.requests == 1
 
 
@@ -518,10 +527,9 @@ async def test_an_event_hook_cannot_change_signed_headers(change: object) -> Non
     async def hook(request: httpx.Request) -> None:
         change(request)  # type: ignore[operator]
 
-    async with _recording_client(calls, hook) as http:
-        async with make_client(http_client=http) as r2:
-            with pytest.raises(RuntimeError, match="event hook") as info:
-                await r2.delete_object("bkt", "k")
+    async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
+        with pytest.raises(RuntimeError, match="event hook") as info:
+            await r2.delete_object("bkt", "k")
     assert calls == []  # refused before anything was sent
     assert "headers=" in str(info.value)
 
@@ -535,9 +543,8 @@ async def test_an_event_hook_may_add_unsigned_tracing_headers_and_read_the_rest(
         request.headers["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
         request.headers["User-Agent"] = "my-app/1.0"
 
-    async with _recording_client(calls, hook) as http:
-        async with make_client(http_client=http) as r2:
-            await r2.put_object("bkt", "k", b"data")
+    async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
+        await r2.put_object("bkt", "k", b"data")
     assert len(calls) == 1 and len(seen) == 1
     request = calls[0]
     assert request.headers["traceparent"].startswith("00-")
@@ -551,10 +558,9 @@ async def test_an_event_hook_replacing_the_headers_is_detected() -> None:
     async def hook(request: httpx.Request) -> None:
         request.headers = httpx.Headers({**request.headers, "x-amz-meta-sneaky": "1"})
 
-    async with _recording_client(calls, hook) as http:
-        async with make_client(http_client=http) as r2:
-            with pytest.raises(RuntimeError, match="rewrote the request"):
-                await r2.delete_object("bkt", "k")
+    async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
+        with pytest.raises(RuntimeError, match="rewrote the request"):
+            await r2.delete_object("bkt", "k")
     # The wholesale replacement slipped past the guard on the headers object, so it was
     # sent; its answer is not taken for the intended request's.
     assert len(calls) == 1
@@ -566,17 +572,18 @@ async def test_an_event_hook_replacing_the_url_is_detected() -> None:
     async def hook(request: httpx.Request) -> None:
         request.url = request.url.copy_with(path="/bkt/other")
 
-    async with _recording_client(calls, hook) as http:
-        async with make_client(http_client=http) as r2:
-            with pytest.raises(RuntimeError, match="rewrote the request"):
-                await r2.delete_object("bkt", "k")
+    async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
+        with pytest.raises(RuntimeError, match="rewrote the request"):
+            await r2.delete_object("bkt", "k")
 
 
 async def test_a_user_client_auth_is_not_applied_over_the_signature() -> None:
     calls: list[httpx.Request] = []
-    async with _recording_client(calls, auth=("user", "pass")) as http:
-        async with make_client(http_client=http) as r2:
-            await r2.put_object("bkt", "k", b"data")
+    async with (
+        _recording_client(calls, auth=("user", "pass")) as http,
+        make_client(http_client=http) as r2,
+    ):
+        await r2.put_object("bkt", "k", b"data")
     assert calls[0].headers["authorization"].startswith("AWS4-HMAC-SHA256 ")
     assert_signature_valid(calls[0], access_key_id=AKID, secret_access_key=SECRET)
 
@@ -606,6 +613,14 @@ UNSAFE_DOCUMENTS = {
         b"<Error><Code>&x;</Code></Error>"
     ),
     "latin1-declared": b'<?xml version="1.0" encoding="ISO-8859-1"?><Error/>',
+    # Leading keep-alive whitespace (stripped before parsing) must not hide the declaration.
+    "latin1-declared-after-whitespace": (
+        b' \r\n\t\x0b\x0c<?xml version="1.0" encoding="ISO-8859-1"?><Error/>'
+    ),
+    "cp500-declared-after-whitespace": (
+        b'   <?xml version="1.0" encoding="cp500"?>'
+        + '<!DOCTYPE x [<!ENTITY a "b">]><x>&a;</x>'.encode("cp500")
+    ),
     "unterminated-declaration": b'<?xml version="1.0" encoding="UTF-8"',
 }
 
@@ -725,7 +740,7 @@ async def test_one_debug_line_per_attempt(
     assert "error=RateLimitError code=SlowDown retry_in=1.000s" in lines[0]
     assert "attempt=2 status=- " in lines[1] and "error=APIConnectionError" in lines[1]
     assert "attempt=3 status=200 " in lines[2] and "error" not in lines[2]
-    for record, attempt in zip(records, (1, 2, 3)):
+    for record, attempt in zip(records, (1, 2, 3), strict=False):
         assert record.levelno == logging.DEBUG
         assert record.r2_attempt == attempt  # type: ignore[attr-defined]
         assert record.r2_key == "dir/a\nb" and record.r2_bucket == "bkt"  # type: ignore[attr-defined]
@@ -758,3 +773,49 @@ def test_redact_headers() -> None:
         "x-amz-date": "d",
         "x-amz-server-side-encryption-customer-key": "[redacted]",
     }
+
+
+# -- admission in front of httpx's pool ------------------------------------------------------------
+
+
+async def test_the_gate_admits_at_most_its_limit_in_fifo_order() -> None:
+    from r2async._base import _Gate
+
+    gate = _Gate(2)
+    request = httpx.Request("GET", "https://example.invalid/")
+    first = await gate.enter(None, request)
+    second = await gate.enter(None, request)
+    with pytest.raises(httpx.PoolTimeout, match="waiting for a free connection"):
+        await gate.enter(0.01, request)
+    order: list[int] = []
+
+    async def waiter(i: int) -> None:
+        permit = await gate.enter(None, request)
+        order.append(i)
+        permit.release()
+
+    import asyncio
+
+    waiters = [asyncio.create_task(waiter(i)) for i in range(5)]
+    await asyncio.sleep(0)
+    cancelled = asyncio.create_task(waiter(99))
+    await asyncio.sleep(0)
+    cancelled.cancel()  # a caller that gives up while queued takes no place with it
+    first.release()
+    first.release()  # releasing twice is harmless
+    await asyncio.gather(*waiters)
+    assert order == [0, 1, 2, 3, 4]
+    second.release()
+    third = await gate.enter(0.01, request)
+    fourth = await gate.enter(0.01, request)
+    third.release()
+    fourth.release()
+
+
+def test_the_gate_follows_the_pool_size() -> None:
+    from r2async._base import _Gate
+
+    assert _Gate.for_client(httpx.AsyncClient(limits=httpx.Limits(max_connections=7))).limit == 7  # type: ignore[union-attr]
+    assert _Gate.for_client(httpx.AsyncClient(limits=httpx.Limits(max_connections=None))) is None
+    mocked = httpx.AsyncClient(transport=httpx.MockTransport(lambda r: httpx.Response(204)))
+    assert _Gate.for_client(mocked) is None

@@ -17,17 +17,6 @@ from typing import Any
 
 import httpx
 import pytest
-
-from r2async import (
-    APIConnectionError,
-    APITimeoutError,
-    InternalServerError,
-    NoSuchKeyError,
-    R2Client,
-    RateLimitError,
-)
-from r2async import _retry
-from r2async.testing import LocalR2Server
 from tests.faults import (
     Fault,
     FaultProxy,
@@ -38,6 +27,17 @@ from tests.faults import (
     stall,
     truncate,
 )
+
+from r2async import (
+    APIConnectionError,
+    APITimeoutError,
+    InternalServerError,
+    NoSuchKeyError,
+    R2Client,
+    RateLimitError,
+    _retry,
+)
+from r2async.testing import LocalR2Server
 
 # A read timeout short enough to notice a stall quickly, long enough for SeaweedFS on a busy
 # 2-core machine to answer a small request; stalls outlast it with room to spare.
@@ -239,6 +239,10 @@ async def test_a_truncated_download_is_an_error_never_short_data(
     proxy.inject(truncate(250_000, method="GET"))
     with pytest.raises(APIConnectionError, match="received 250000 bytes, expected 600000"):
         await faulty.with_options(max_retries=0).get_object(bucket, "obj")
+    # An XML answer cut short is an error too, never a shorter listing.
+    proxy.inject(truncate(100, method="GET"))
+    with pytest.raises(APIConnectionError, match="complete message body"):
+        await faulty.with_options(max_retries=0).list_objects(bucket)
     # A stream cut mid-body raises to the reader (it cannot be retried transparently).
     proxy.inject(truncate(250_000, method="GET"))
     received = bytearray()
@@ -329,21 +333,23 @@ async def test_pool_timeout_when_every_connection_is_busy(
     await r2.put_object(bucket, "obj", b"data")
     kwargs: dict[str, Any] = {**s3_server.client_kwargs, "endpoint_url": proxy.endpoint_url}
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(limits=limits) as http:
-        async with R2Client(**kwargs, http_client=http) as one:
-            # The only connection stalls (the proxy hangs up after 2 s; the read timeout is
-            # longer), so the second request cannot get a connection within its pool timeout.
-            proxy.inject(stall(2.0, method="GET"))
-            first = asyncio.create_task(one.get_object(bucket, "obj", timeout=httpx.Timeout(30.0)))
-            for _ in range(200):
-                if proxy.applied:
-                    break
-                await asyncio.sleep(0.01)
-            assert proxy.applied
-            with pytest.raises(APITimeoutError) as info:
-                await one.with_options(max_retries=0).get_object(
-                    bucket, "obj", timeout=httpx.Timeout(30.0, pool=0.2)
-                )
-            assert isinstance(info.value.__cause__, httpx.PoolTimeout)
-            # The stalled request's connection was dropped by the proxy: retried, it succeeds.
-            assert (await first).body == b"data"
+    async with (
+        httpx.AsyncClient(limits=limits) as http,
+        R2Client(**kwargs, http_client=http) as one,
+    ):
+        # The only connection stalls (the proxy hangs up after 2 s; the read timeout is
+        # longer), so the second request cannot get a connection within its pool timeout.
+        proxy.inject(stall(2.0, method="GET"))
+        first = asyncio.create_task(one.get_object(bucket, "obj", timeout=httpx.Timeout(30.0)))
+        for _ in range(200):
+            if proxy.applied:
+                break
+            await asyncio.sleep(0.01)
+        assert proxy.applied
+        with pytest.raises(APITimeoutError) as info:
+            await one.with_options(max_retries=0).get_object(
+                bucket, "obj", timeout=httpx.Timeout(30.0, pool=0.2)
+            )
+        assert isinstance(info.value.__cause__, httpx.PoolTimeout)
+        # The stalled request's connection was dropped by the proxy: retried, it succeeds.
+        assert (await first).body == b"data"

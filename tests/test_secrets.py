@@ -27,8 +27,8 @@ from r2async import (
     PermissionDeniedError,
     R2Client,
     R2Error,
+    _retry,
 )
-from r2async import _retry
 from r2async._auth import SigV4Auth
 from r2async._credentials import Credentials
 from r2async.testing import LocalR2Server
@@ -220,3 +220,26 @@ def test_credentials_and_signer_reprs() -> None:
     creds = Credentials("AKID", "S3CR3T-KEY", SESSION_TOKEN)
     for text in (repr(creds), str(creds), repr(SigV4Auth(creds)), f"{creds}", f"{creds!r}"):
         assert "S3CR3T-KEY" not in text and SESSION_TOKEN not in text and "AKID" in text
+
+
+async def test_an_error_mid_stream_does_not_carry_the_token(no_sleep: None) -> None:
+    class Broken(httpx.AsyncByteStream):
+        async def __aiter__(self):  # type: ignore[no-untyped-def]
+            yield b"abc"
+            raise httpx.ReadError("connection lost")
+
+    base = "https://acct.r2.cloudflarestorage.com"
+    async with R2Client(account_id="acct", access_key_id="AKID", secret_access_key="S3CR3T-KEY",
+                        session_token=SESSION_TOKEN) as r2:
+        with respx.mock(base_url=base) as mock:
+            mock.get(url__regex=r".*").mock(
+                return_value=httpx.Response(200, headers={"Content-Length": "10"}, stream=Broken())
+            )
+            with pytest.raises(APIConnectionError) as info:
+                async with r2.stream_object("bkt", "k", chunk_size=1) as stream:
+                    async for _ in stream:
+                        pass
+    texts = _exception_texts(info.value)
+    assert any("connection lost" in t for t in texts)
+    assert any("x-amz-date" in t for t in texts)  # the carried request's headers were searched
+    assert not [t for t in texts if SESSION_TOKEN in t or "S3CR3T-KEY" in t]

@@ -4,78 +4,89 @@
 ...     await r2.put_object("bucket", "key", b"data", headers={"If-None-Match": "*"})
 """
 
-from ._client import R2Client
-from ._client_presign import PresignedRequest
-from ._exceptions import (
-    APIConnectionError,
-    APIStatusError,
-    APITimeoutError,
-    BadDigestError,
-    BadRequestError,
-    ConflictError,
-    IntegrityError,
-    InternalServerError,
-    InvalidRangeError,
-    NoSuchBucketError,
-    NoSuchKeyError,
-    NoSuchUploadError,
-    NotFoundError,
-    NotImplementedByR2Error,
-    NotModifiedError,
-    PermissionDeniedError,
-    PreconditionFailedError,
-    R2Error,
-    RateLimitError,
-    ResponseParseError,
-)
-from ._models import (
-    DeleteObjectResult,
-    GetObjectResult,
-    HeadObjectResult,
-    ObjectMetadata,
-    PutObjectResult,
-    R2Model,
-)
-from ._models_multipart import (
-    AbortMultipartUploadResult,
-    CompletedPart,
-    CompleteMultipartUploadResult,
-    CreateMultipartUploadResult,
-    ListMultipartUploadsResult,
-    ListPartsResult,
-    MultipartUpload,
-    Part,
-    UploadPartCopyResult,
-    UploadPartResult,
-)
-from ._operations.bucket_config import (
-    BucketEncryption,
-    CORSRule,
-    DeleteBucketCorsResult,
-    DeleteBucketLifecycleResult,
-    LifecycleRule,
-    LifecycleTransition,
-    PutBucketCorsResult,
-    PutBucketLifecycleConfigurationResult,
-)
-from ._operations.buckets import (
-    Bucket,
-    CreateBucketResult,
-    DeleteBucketResult,
-    HeadBucketResult,
-    ListBucketsResult,
-    LocationHint,
-)
-from ._operations.copy import CopyObjectResult
-from ._operations.listing import (
-    DeleteFailure,
-    DeleteObjectsResult,
-    ListObjectsResult,
-    ListObjectsV1Result,
-    ObjectInfo,
-)
-from ._streaming import ObjectStream
-from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
+# Not imported from typing: importing typing costs more than the rest of this module, and
+# type checkers treat a module-level TYPE_CHECKING = False as typing.TYPE_CHECKING.
+TYPE_CHECKING = False
+
+# Everything is loaded on first use (PEP 562 __getattr__ below): `import r2async`, and so the
+# pytest plugin every pytest run loads, costs next to nothing, and the first `from r2async
+# import X` loads what X needs. To export a name: add it to __all__ (sorted), to _LAZY (name ->
+# module) and to the TYPE_CHECKING imports (for type checkers); tests/test_lazy_import.py
+# checks the three agree.
+if TYPE_CHECKING:
+    from ._aiohttp_transport import AiohttpTransport
+    from ._client import R2Client
+    from ._client_presign import PresignedRequest
+    from ._exceptions import (
+        APIConnectionError,
+        APIStatusError,
+        APITimeoutError,
+        BadDigestError,
+        BadRequestError,
+        ConflictError,
+        IntegrityError,
+        InternalServerError,
+        InvalidRangeError,
+        NoSuchBucketError,
+        NoSuchKeyError,
+        NoSuchUploadError,
+        NotFoundError,
+        NotImplementedByR2Error,
+        NotModifiedError,
+        PermissionDeniedError,
+        PreconditionFailedError,
+        R2Error,
+        RateLimitError,
+        ResponseParseError,
+    )
+    from ._models import (
+        DeleteObjectResult,
+        GetObjectResult,
+        HeadObjectResult,
+        ObjectMetadata,
+        PutObjectResult,
+        R2Model,
+    )
+    from ._models_multipart import (
+        AbortMultipartUploadResult,
+        CompletedPart,
+        CompleteMultipartUploadResult,
+        CreateMultipartUploadResult,
+        ListMultipartUploadsResult,
+        ListPartsResult,
+        MultipartUpload,
+        Part,
+        UploadPartCopyResult,
+        UploadPartResult,
+    )
+    from ._operations.bucket_config import (
+        BucketEncryption,
+        CORSRule,
+        DeleteBucketCorsResult,
+        DeleteBucketLifecycleResult,
+        LifecycleRule,
+        LifecycleTransition,
+        PutBucketCorsResult,
+        PutBucketLifecycleConfigurationResult,
+    )
+    from ._operations.buckets import (
+        Bucket,
+        CreateBucketResult,
+        DeleteBucketResult,
+        HeadBucketResult,
+        ListBucketsResult,
+        LocationHint,
+    )
+    from ._operations.copy import CopyObjectResult
+    from ._operations.listing import (
+        DeleteFailure,
+        DeleteObjectsResult,
+        ListObjectsResult,
+        ListObjectsV1Result,
+        ObjectInfo,
+    )
+    from ._streaming import ObjectStream
+    from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
 
 __version__ = "0.1.0"
 
@@ -84,6 +95,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AbortMultipartUploadResult",
+    "AiohttpTransport",
     "BadDigestError",
     "BadRequestError",
     "Bucket",
@@ -144,3 +156,119 @@ __all__ = [
     "UploadPartResult",
     "UploadResult",
 ]
+
+_LAZY: dict[str, str] = {
+    "APIConnectionError": "._exceptions",
+    "APIStatusError": "._exceptions",
+    "APITimeoutError": "._exceptions",
+    "AbortMultipartUploadResult": "._models_multipart",
+    "AiohttpTransport": "._aiohttp_transport",
+    "BadDigestError": "._exceptions",
+    "BadRequestError": "._exceptions",
+    "Bucket": "._operations.buckets",
+    "BucketEncryption": "._operations.bucket_config",
+    "CORSRule": "._operations.bucket_config",
+    "CompleteMultipartUploadResult": "._models_multipart",
+    "CompletedPart": "._models_multipart",
+    "ConflictError": "._exceptions",
+    "CopyObjectResult": "._operations.copy",
+    "CreateBucketResult": "._operations.buckets",
+    "CreateMultipartUploadResult": "._models_multipart",
+    "DeleteBucketCorsResult": "._operations.bucket_config",
+    "DeleteBucketLifecycleResult": "._operations.bucket_config",
+    "DeleteBucketResult": "._operations.buckets",
+    "DeleteFailure": "._operations.listing",
+    "DeleteObjectResult": "._models",
+    "DeleteObjectsResult": "._operations.listing",
+    "DownloadResult": "._transfer",
+    "DownloadStream": "._transfer",
+    "GetObjectResult": "._models",
+    "HeadBucketResult": "._operations.buckets",
+    "HeadObjectResult": "._models",
+    "IntegrityError": "._exceptions",
+    "InternalServerError": "._exceptions",
+    "InvalidRangeError": "._exceptions",
+    "LifecycleRule": "._operations.bucket_config",
+    "LifecycleTransition": "._operations.bucket_config",
+    "ListBucketsResult": "._operations.buckets",
+    "ListMultipartUploadsResult": "._models_multipart",
+    "ListObjectsResult": "._operations.listing",
+    "ListObjectsV1Result": "._operations.listing",
+    "ListPartsResult": "._models_multipart",
+    "LocationHint": "._operations.buckets",
+    "MultipartUpload": "._models_multipart",
+    "NoSuchBucketError": "._exceptions",
+    "NoSuchKeyError": "._exceptions",
+    "NoSuchUploadError": "._exceptions",
+    "NotFoundError": "._exceptions",
+    "NotImplementedByR2Error": "._exceptions",
+    "NotModifiedError": "._exceptions",
+    "ObjectInfo": "._operations.listing",
+    "ObjectMetadata": "._models",
+    "ObjectStream": "._streaming",
+    "Part": "._models_multipart",
+    "PermissionDeniedError": "._exceptions",
+    "PreconditionFailedError": "._exceptions",
+    "PresignedRequest": "._client_presign",
+    "ProgressCallback": "._transfer",
+    "PutBucketCorsResult": "._operations.bucket_config",
+    "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
+    "PutObjectResult": "._models",
+    "R2Client": "._client",
+    "R2Error": "._exceptions",
+    "R2Model": "._models",
+    "RateLimitError": "._exceptions",
+    "ResponseParseError": "._exceptions",
+    "UploadPartCopyResult": "._models_multipart",
+    "UploadPartResult": "._models_multipart",
+    "UploadResult": "._transfer",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'r2async' has no attribute {name!r}")
+    from importlib import import_module
+
+    _import_httpx_without_its_cli()
+    value = getattr(import_module(module, __name__), name)
+    # Cached as a real module attribute: later lookups skip this function.
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+def _import_httpx_without_its_cli() -> None:
+    """Import httpx without its command-line client, which r2async never uses.
+
+    httpx's ``__init__`` imports ``httpx._main`` (click, pygments and rich) whenever those
+    are installed, as they often are in development environments: 35-50 ms here, a quarter
+    of ``from r2async import R2Client``. Blocked only while httpx itself is imported; then
+    ``httpx.main`` becomes a stand-in that imports the real one when called, so the httpx
+    command still works in this process. Nothing happens if httpx is already imported.
+    """
+    import sys
+
+    if "httpx" in sys.modules or "httpx._main" in sys.modules:
+        return
+    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # `from ._main import` fails
+    try:
+        import httpx
+    finally:
+        if "httpx._main" in sys.modules and sys.modules["httpx._main"] is None:
+            del sys.modules["httpx._main"]
+    fallback = httpx.main
+
+    def main(*args: object, **kwargs: object) -> object:
+        try:
+            from httpx._main import main as cli
+        except ImportError:  # httpx's own answer when its [cli] extra is missing
+            return fallback()
+        return cli(*args, **kwargs)
+
+    # Through vars(): type checkers know httpx.main as the click command it may not be.
+    vars(httpx)["main"] = main

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import httpx
@@ -81,7 +81,9 @@ def _check_retries(value: object) -> int:
 class _Shared:
     """State shared by a client and every ``with_options`` view of it."""
 
-    __slots__ = ("auth", "closed", "endpoint", "http", "owns_http", "settings", "transport")
+    __slots__ = (
+        "auth", "closed", "endpoint", "gate", "http", "owns_http", "settings", "transport"
+    )
 
     def __init__(self, settings: Settings, http: httpx.AsyncClient | None) -> None:
         self.settings = settings
@@ -90,6 +92,7 @@ class _Shared:
         self.http = http
         self.owns_http = http is None
         self.closed = False
+        self.gate = _Gate.for_client(http) if http is not None else None
 
     def client(self) -> httpx.AsyncClient:
         if self.closed:
@@ -106,7 +109,93 @@ class _Shared:
                 follow_redirects=False,
                 trust_env=False,
             )
+            limit = DEFAULT_LIMITS.max_connections
+            self.gate = _Gate(limit) if limit else None
         return self.http
+
+
+class _Gate:
+    """FIFO admission in front of httpx's connection pool: at most ``limit`` requests in it.
+
+    httpcore 1.0's pool rescans every queued request against every connection on each enqueue
+    and release (encode/httpcore#1035), so thousands of requests queued inside it cost
+    quadratic CPU: 2,000 concurrent puts through a 64-connection pool took minutes. Queued
+    here instead, waiting costs O(1), and the pool only ever sees requests it can serve.
+    The wait counts against the pool timeout, as httpx's own would.
+    """
+
+    __slots__ = ("_sem", "limit")
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        # Created on first use, inside the running event loop (asyncio or trio).
+        self._sem: Any = None
+
+    @classmethod
+    def for_client(cls, http: httpx.AsyncClient) -> _Gate | None:
+        """A gate sized to a user's client pool, or None when its size cannot be read."""
+        pool = getattr(getattr(http, "_transport", None), "_pool", None)
+        limit = getattr(pool, "_max_connections", None)
+        # httpcore stores "no limit" as sys.maxsize: nothing to queue for then.
+        if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < 2**31:
+            return cls(limit)
+        return None
+
+    async def enter(self, timeout: float | None, request: httpx.Request) -> _Permit:
+        """Wait for room in the pool (at most ``timeout`` seconds, None for no limit)."""
+        import anyio
+
+        sem = self._sem
+        if sem is None:
+            sem = self._sem = anyio.Semaphore(self.limit)
+        try:
+            sem.acquire_nowait()
+        except anyio.WouldBlock:
+            try:
+                with anyio.fail_after(timeout):
+                    await sem.acquire()
+            except TimeoutError:
+                raise httpx.PoolTimeout(
+                    "timed out waiting for a free connection", request=request
+                ) from None
+        return _Permit(self)
+
+    def leave(self) -> None:
+        self._sem.release()
+
+
+class _Permit:
+    """One request's place in the pool; released exactly once."""
+
+    __slots__ = ("_gate",)
+
+    def __init__(self, gate: _Gate) -> None:
+        self._gate: _Gate | None = gate
+
+    def release(self) -> None:
+        gate = self._gate
+        if gate is not None:
+            self._gate = None
+            gate.leave()
+
+
+class _ReleasingStream(httpx.AsyncByteStream):
+    """A streamed response body that gives the pool place back when it is closed."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, permit: _Permit) -> None:
+        self._inner = inner
+        self._permit = permit
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        # The inner iterator itself: no extra async generator to finalise (trio warns about
+        # one left unexhausted when a reader stops early).
+        return self._inner.__aiter__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            self._permit.release()
 
 
 class _ClientBase:
@@ -184,6 +273,8 @@ class _ClientBase:
         max_retries: int | None = None,
     ) -> _Self:
         """A cheap view of this client with other options, sharing its connection pool.
+
+        This is also the per-call form: ``await r2.with_options(max_retries=0).put_object(...)``.
 
         Args:
             headers: headers added to (and overriding) this client's headers.
@@ -291,6 +382,8 @@ class _ClientBase:
             merged["content-length"] = "0"
         # Request event hooks of a user's http_client run after signing: guard the signed parts.
         guard = bool(http.event_hooks["request"])
+        gate = shared.gate
+        pool_timeout = tmo.pool
         max_retries = self._max_retries
         attempt = 0
         while True:
@@ -309,15 +402,27 @@ class _ClientBase:
             status: int | None = None
             retry_headers: Mapping[str, str] | None = None
             try:
-                response = await http.send(
-                    request, stream=True, auth=None, follow_redirects=False
-                )
+                permit = await gate.enter(pool_timeout, request) if gate is not None else None
+                try:
+                    response = await http.send(
+                        request, stream=True, auth=None, follow_redirects=False
+                    )
+                except BaseException:
+                    if permit is not None:
+                        permit.release()
+                    raise
                 try:
                     if signed is not None:
                         _check_not_rewritten(request, signed_url, signed)
                     status = response.status_code
                     if 200 <= status < 300 and not (spec.error_in_200 and not stream):
-                        data = b"" if stream else await _read(response, spec)
+                        if stream:
+                            # The open response (and any error raised mid-body) keeps the
+                            # request reachable for as long as the caller streams.
+                            _scrub(request)
+                            data = b""
+                        else:
+                            data = await _read(response, spec)
                         self._log(spec, attempt, status, started)
                         return response, data
                     if 200 <= status < 300:
@@ -329,11 +434,19 @@ class _ClientBase:
                         data = await _read_limited(response, _MAX_ERROR_BODY)
                 finally:
                     if not (stream and status is not None and 200 <= status < 300):
-                        await response.aclose()
+                        try:
+                            await response.aclose()
+                        finally:
+                            if permit is not None:
+                                permit.release()
                         # httpx keeps Response <-> BoundAsyncStream in a reference cycle, and the
                         # response holds the request and its body (an 8 MiB part, say) until the
                         # cyclic GC runs; breaking the cycle frees it as soon as we are done.
                         response.stream = _EMPTY_STREAM
+                    elif permit is not None:
+                        # Streaming: the connection stays busy until the caller closes the body.
+                        assert isinstance(response.stream, httpx.AsyncByteStream)
+                        response.stream = _ReleasingStream(response.stream, permit)
                 error = self._status_error(spec, response, data)
                 retry_headers = response.headers
                 retryable = is_retryable(error.status_code, error.code)
@@ -342,7 +455,7 @@ class _ClientBase:
             except httpx.TimeoutException as exc:
                 _scrub(request)
                 error = APITimeoutError(
-                    f"{spec.operation}: request timed out ({type(exc).__name__})",
+                    f"{spec.operation}: request timed out ({_describe_timeout(exc, tmo)})",
                     method=spec.method,
                     url=_safe_url(url),
                 )
@@ -371,7 +484,12 @@ class _ClientBase:
                         )
             elif retryable and attempt:
                 _note(error, f"gave up after {attempt + 1} attempts")
-            elif not retryable and status is None and not spec.idempotent:
+            elif (
+                not retryable
+                and status is None
+                and not spec.idempotent
+                and not isinstance(error.__cause__, httpx.ConnectError)
+            ):
                 _note(
                     error,
                     f"not retried: {spec.operation} is not safe to repeat once sent",
@@ -449,6 +567,25 @@ def _scrub(request: httpx.Request) -> None:
     # The failed request stays reachable from the chained httpx exception (``exc.request``),
     # and httpx's Headers repr masks Authorization but not the session token: drop both.
     request.headers = httpx.Headers(redact_headers(request.headers.multi_items()))
+
+
+_TIMEOUT_PHASES = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def _describe_timeout(exc: httpx.TimeoutException, timeout: httpx.Timeout) -> str:
+    phase = _TIMEOUT_PHASES.get(type(exc))
+    if phase is None:
+        return type(exc).__name__
+    limit = getattr(timeout, phase)
+    return (
+        f"{type(exc).__name__}: no progress within the {phase} timeout of {limit} s; "
+        f"pass timeout=httpx.Timeout(..., {phase}=...) to allow longer"
+    )
 
 
 def _describe(exc: BaseException) -> str:

@@ -206,6 +206,14 @@ def prepare_body(body: object, content_length: int | None) -> Body:
                 "not accept chunked uploads); for unknown lengths use upload_stream(), which "
                 "sends multipart parts"
             )
+        if isinstance(body, (list, tuple)):
+            # A list of chunks is sized: check it now rather than halfway through sending.
+            total = sum(len(_chunk_bytes(chunk)) for chunk in body)
+            if total != content_length:
+                raise ValueError(
+                    f"content_length={content_length} but the chunks add up to {total} bytes; "
+                    "pass the exact length"
+                )
         return Body(
             length=content_length,
             iterable=body,

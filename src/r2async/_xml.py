@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Iterator
 from xml.sax.saxutils import escape
@@ -17,6 +16,7 @@ MAX_XML_BYTES = 32 * 1024 * 1024
 
 _ENCODING = re.compile(rb"""encoding\s*=\s*(["'])([^"']*)\1""")
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
+_LEADING_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.lstrip() removes
 
 
 def parse(body: bytes, *, what: str = "response") -> ET.Element:
@@ -61,7 +61,10 @@ def check_safe(body: bytes, *, what: str = "response") -> None:
     # never allowed in XML 1.0 anyway.
     if body[:2] in (b"\xfe\xff", b"\xff\xfe") or b"\x00" in body:
         raise ResponseParseError(f"{what}: XML that is not UTF-8 is refused")
-    start = 3 if body[:3] == b"\xef\xbb\xbf" else 0
+    # Where the declaration would be: after leading whitespace (parse() strips it) and a BOM.
+    start = _LEADING_SPACE.match(body).end()  # type: ignore[union-attr]
+    if body.startswith(b"\xef\xbb\xbf", start):
+        start += 3
     if body.startswith(b"<?xml", start):
         end = body.find(b"?>", start)
         match = _ENCODING.search(body, start, end) if end > 0 else None
@@ -70,8 +73,9 @@ def check_safe(body: bytes, *, what: str = "response") -> None:
                 f"{what}: XML declared in another encoding than UTF-8 is refused"
             )
     # In UTF-8 a DTD must spell "<!DOCTYPE" literally (XML keywords are case-sensitive), and
-    # entities can only be declared inside one.
-    if b"<!" in body and (b"<!DOCTYPE" in body or b"<!ENTITY" in body):
+    # entities can only be declared inside one. A lone "!" is a memchr away (a 200 KB listing
+    # in 3 us, where searching for "<!" takes 200 us as "<" is everywhere).
+    if b"!" in body and (b"<!DOCTYPE" in body or b"<!ENTITY" in body):
         raise ResponseParseError(f"{what}: XML with a DTD or entity declaration is refused")
 
 

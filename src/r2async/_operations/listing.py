@@ -51,8 +51,10 @@ __all__ = [
 DELETE_BATCH = 1000
 MAX_KEYS_LIMIT = 1000
 
-# Characters XML 1.0 cannot represent at all, not even as a character reference.
-_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# Characters XML 1.0 cannot represent at all, not even as a character reference: the
+# complement of its Char production, spelled as the small class it is (the negated class
+# with astral ranges costs 5 ms to compile at import).
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # ---------------------------------------------------------------------------------------------
