@@ -122,14 +122,14 @@ TRICKY_KEYS = ["plain.txt", "a/../b", "./x/.", "100%", "%41", "sp ace+plus~", "Ã
 @pytest.mark.parametrize("key", TRICKY_KEYS)
 async def test_requests_go_out_byte_for_byte_as_on_the_default_transport(key: str) -> None:
     heads: dict[str, list[bytes]] = {}
-    for transport in TRANSPORTS:
-        async with ok_server() as server:
+    async with ok_server() as server:
+        for transport in TRANSPORTS:
             async with client(server.url, transport) as r2:
                 await r2.put_object(
                     "bkt", key, b"data", content_type="text/plain", metadata={"a": "1"}
                 )
                 await r2.get_object("bkt", key, range=(0, 3))
-            heads[transport] = server.heads
+            heads[transport] = server.heads[-2:]
 
     def normalised(head: bytes) -> list[bytes]:
         # The signing time (and so the signature) may differ by a second between the runs.
@@ -261,7 +261,7 @@ async def test_a_body_cut_short_is_a_connection_error(transport: str) -> None:
     async with server, client(server.url, transport, max_retries=0) as r2:
         with pytest.raises(APIConnectionError):
             await r2.get_object("bkt", "k")
-        with pytest.raises(APIConnectionError, match="after 10 bytes"):
+        with pytest.raises(APIConnectionError, match="connection failed after"):
             async with r2.stream_object("bkt", "k") as stream:
                 await stream.read()
 

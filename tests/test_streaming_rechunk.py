@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from hypothesis import given
 from hypothesis import strategies as st
 
-from r2async._streaming import _rechunk
+from r2async._streaming import _Rechunker
 
 
 async def _source(chunks: list[bytes]) -> AsyncIterator[bytes]:
@@ -18,7 +18,7 @@ async def _source(chunks: list[bytes]) -> AsyncIterator[bytes]:
 
 def _run(chunks: list[bytes], size: int) -> list[bytes]:
     async def collect() -> list[bytes]:
-        return [chunk async for chunk in _rechunk(_source(chunks), size)]
+        return [chunk async for chunk in _Rechunker(_source(chunks), size)]
 
     return asyncio.run(collect())
 

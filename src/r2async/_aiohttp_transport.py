@@ -307,7 +307,10 @@ def _reraise(exc: Exception) -> NoReturn:
 def _mapped(exc: Exception) -> Exception | None:
     import aiohttp
 
-    message = str(exc) or type(exc).__name__
+    try:
+        message = str(exc) or type(exc).__name__
+    except Exception:  # some aiohttp errors format attributes that may be missing
+        message = type(exc).__name__
     mapped: type[Exception]
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         mapped = httpx.ConnectTimeout

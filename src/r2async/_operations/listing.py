@@ -251,29 +251,29 @@ def _quoted(etag: str | None) -> str | None:
 
 
 def _objects(root: ET.Element, url_encoded: bool) -> list[ObjectInfo]:
-    # The hot loop of every listing (1,000 entries a page): one pass over each entry's
-    # children instead of a find() per field, and one validation call for the whole page
-    # instead of one model construction per entry (together about 3x faster).
+    # The hot loop of every listing (1,000 entries a page): findtext() runs in C and answers
+    # as _xml.text does ("" for an empty element, None for a missing one), and the whole page
+    # is validated in one call instead of one model construction per entry (about 3x faster
+    # together).
     rows: list[dict[str, object]] = []
     for el in root.iterfind("Contents"):
-        # Reversed so that the first child of a name wins, as find() would pick.
-        texts = {child.tag: child.text or "" for child in reversed(el)}
-        key = texts.get("Key")
+        field = el.findtext
+        key = field("Key")
         if key is None:
             raise ResponseParseError("listing: a <Contents> entry has no <Key>")
         row: dict[str, object] = {
             "key": _decode(key, url_encoded),
-            "last_modified": parse_iso_date(texts.get("LastModified")),
-            "etag": _quoted(texts.get("ETag")),
-            "size": _int(texts.get("Size"), "Size") or 0,
-            "storage_class": texts.get("StorageClass"),
-            "checksum_type": texts.get("ChecksumType"),
+            "last_modified": parse_iso_date(field("LastModified")),
+            "etag": _quoted(field("ETag")),
+            "size": _int(field("Size"), "Size") or 0,
+            "storage_class": field("StorageClass"),
+            "checksum_type": field("ChecksumType"),
         }
-        if "Owner" in texts:
-            owner = el.find("Owner")
-            row["owner_id"] = _xml.text(owner, "ID") or None
-            row["owner_display_name"] = _xml.text(owner, "DisplayName") or None
-        if "ChecksumAlgorithm" in texts:
+        owner = el.find("Owner")
+        if owner is not None:
+            row["owner_id"] = owner.findtext("ID") or None
+            row["owner_display_name"] = owner.findtext("DisplayName") or None
+        if el.find("ChecksumAlgorithm") is not None:
             row["checksum_algorithms"] = tuple(
                 c.text for c in _xml.children(el, "ChecksumAlgorithm") if c.text
             )
