@@ -34,7 +34,11 @@ async def target() -> AsyncIterator[tuple[dict[str, Any], str, str]]:
     from r2async.testing import local_r2
 
     async with local_r2(buckets=["demo"]) as server:
-        yield dict(server.client_kwargs), "demo", f"the embedded local server at {server.endpoint_url}"
+        yield (
+            dict(server.client_kwargs),
+            "demo",
+            f"the embedded local server at {server.endpoint_url}",
+        )
 
 
 async def main() -> None:
@@ -62,7 +66,7 @@ async def main() -> None:
             try:
                 await r2.put_object(bucket, key, b"stale write", headers={"If-Match": put.etag})
             except PreconditionFailedError as exc:
-                print(f"put_object   If-Match with the stale ETag refused: {exc.status_code} {exc.code}")
+                print(f"put_object   If-Match with a stale ETag: {exc.status_code} {exc.code}")
 
             got = await r2.get_object(bucket, key)
             print(f"get_object   {got.body!r}")

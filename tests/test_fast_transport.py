@@ -27,7 +27,7 @@ from r2async import (
     NoSuchKeyError,
     R2Client,
 )
-from r2async._aiohttp_transport import _mapped
+from r2async._aiohttp_transport import _mapped, _ResponseStream
 from r2async._body import StreamLengthError
 from r2async._retry import is_retryable_transport
 
@@ -174,6 +174,66 @@ async def test_response_bodies_are_passed_through_undecoded() -> None:
         async with httpx.AsyncClient(transport=AiohttpTransport()) as http:
             response = await http.get(server.url + "/b/k")
         assert response.content == b"the stored bytes"
+
+
+async def test_bodiless_answers_one_after_another() -> None:
+    # aiohttp shares one empty body reader among HEAD, 204 and 304 answers: once read it
+    # keeps saying "end of a chunk", which must still end the body (it once spun forever).
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(20):
+            head, _ = await server.read_request(reader)
+            if head.startswith(b"HEAD"):
+                writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "e"\r\n\r\n')
+            else:
+                writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+
+    server = LoopbackServer(handler)
+    async with server, client(server.url, "aiohttp", max_retries=0) as r2:
+        for _ in range(3):
+            head = await asyncio.wait_for(r2.head_object("bkt", "k"), 10)
+            assert head.content_length == 5
+            await asyncio.wait_for(r2.delete_object("bkt", "k"), 10)
+    assert len(server.heads) == 6
+
+
+async def test_a_spent_empty_reader_ends_the_body() -> None:
+    class SpentEmptyReader:
+        calls = 0
+
+        async def readchunk(self) -> tuple[bytes, bool]:
+            self.calls += 1
+            if self.calls > 100:
+                raise AssertionError("the body never ended")
+            return b"", True
+
+        def at_eof(self) -> bool:
+            return True
+
+    class Response:
+        content = SpentEmptyReader()
+
+    stream = _ResponseStream(Response())  # type: ignore[arg-type]
+    assert [chunk async for chunk in stream] == []
+    assert Response.content.calls == 1
+
+
+async def test_large_in_memory_bodies_arrive_whole() -> None:
+    received: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        for _ in range(5):
+            _, body = await server.read_request(reader)
+            received.append(body)
+            writer.write(respond(200, b"", {"ETag": '"e"'}))
+            await writer.drain()
+
+    data = bytes(range(256)) * (12 * 1024 + 3)  # 3 MiB and a bit: sent in slices
+    server = LoopbackServer(handler)
+    async with server, client(server.url, "aiohttp", max_retries=0) as r2:
+        await r2.put_object("bkt", "big", data)
+        await r2.put_object("bkt", "small", b"tiny")
+    assert received == [data, b"tiny"]
 
 
 # -- streaming -----------------------------------------------------------------------------------

@@ -47,6 +47,9 @@ DEFAULT_READ_BUFSIZE = 1024 * 1024
 # Content-Type added after signing would change how the object is stored.
 _SKIP_AUTO_HEADERS = ("Accept", "Accept-Encoding", "Content-Type", "User-Agent")
 _TIMEOUT_CACHE_SIZE = 64
+# In-memory bodies larger than this are sent in slices of this size (aiohttp's own limit
+# before it warns about writing a large body in one call).
+_WHOLE_BODY_LIMIT = 1024 * 1024
 
 
 class AiohttpTransport(httpx.AsyncBaseTransport):
@@ -197,6 +200,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         data: Any
         try:
             data = request.content or None
+            if data is not None and len(data) > _WHOLE_BODY_LIMIT:
+                # aiohttp would write it in one call (and warn); in slices it is sent under
+                # flow control, without a copy.
+                data = _Slices(data)
         except httpx.RequestNotRead:
             # A streamed body: aiohttp iterates it. httpx marks a stream without a length
             # as chunked; aiohttp decides that itself from Content-Length.
@@ -243,6 +250,24 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             await session.close()
 
 
+class _Slices:
+    """An in-memory body as an async iterator of memoryview slices (no copies)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._view = memoryview(data)
+        self._at = 0
+
+    def __aiter__(self) -> _Slices:
+        return self
+
+    async def __anext__(self) -> memoryview:
+        start = self._at
+        if start >= len(self._view):
+            raise StopAsyncIteration
+        self._at = start + _WHOLE_BODY_LIMIT
+        return self._view[start : self._at]
+
+
 def _sni(request: httpx.Request) -> str | None:
     value = request.extensions.get("sni_hostname")
     if isinstance(value, bytes):
@@ -263,8 +288,10 @@ class _ResponseStream(httpx.AsyncByteStream):
                 chunk, end_of_http_chunk = await content.readchunk()
                 if chunk:
                     yield chunk
-                elif not end_of_http_chunk:
-                    # readchunk's end-of-body signal.
+                elif not end_of_http_chunk or content.at_eof():
+                    # readchunk's end-of-body signal is (b"", False); but bodiless answers
+                    # (HEAD, 204, 304) share one empty reader that says (b"", True) forever
+                    # once read, so the end is also when the reader says it is at its end.
                     break
         except Exception as exc:
             _reraise(exc)
