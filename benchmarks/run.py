@@ -974,6 +974,7 @@ def render_chart(results: dict[str, Any], path: Path) -> Path | None:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib import ticker
     except ImportError:
         return None
     servers = list(results["servers"])
@@ -993,6 +994,8 @@ def render_chart(results: dict[str, Any], path: Path) -> Path | None:
         ax.set_xticklabels(["PUT 1 KiB c=1", "GET 1 KiB c=1", "PUT 1 KiB c=32", "GET 1 KiB c=32"])
         ax.set_ylabel("client CPU ms per request (lower is better)")
         ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ticker.FormatStrFormatter("%.2g"))
+        ax.yaxis.set_minor_formatter(ticker.FormatStrFormatter("%.2g"))
         ax.set_title(f"{server}: small requests")
         ax.grid(axis="y", alpha=0.3, which="both")
         ax = row_axes[1]
@@ -1180,6 +1183,25 @@ def _cfg(
     }
 
 
+_BEGIN = "<!-- results:begin"
+_END = "<!-- results:end -->"
+
+
+def _refresh_readme(markdown: str, chart: bool) -> None:
+    """Put this run's tables (and chart) into benchmarks/README.md between its markers."""
+    readme = HERE / "README.md"
+    text = readme.read_text()
+    start, end = text.find(_BEGIN), text.find(_END)
+    if start < 0 or end < start:
+        return
+    start = text.index("\n", start) + 1
+    # The results file's own title is dropped; its sections become the README's subsections.
+    body = markdown.split("\n", 2)[2].replace("\n## ", "\n### ")
+    if chart:
+        body = "![client CPU per request, per GiB and per list page](results/chart.png)\n\n" + body
+    readme.write_text(text[:start] + body.strip() + "\n" + text[end:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="a smoke run, under a minute")
@@ -1307,6 +1329,8 @@ def main(argv: list[str] | None = None) -> int:
     markdown = render_markdown(results)
     (out / "results.md").write_text(markdown)
     chart = render_chart(results, out / "chart.png")
+    if out.resolve() == (HERE / "results").resolve():
+        _refresh_readme(markdown, chart is not None)
     print(markdown)
     if args.with_transfer:
         _print("running benchmarks/bench_transfer.py ...")

@@ -463,6 +463,11 @@ class LocalR2Server:
                     "-s3.allowedOrigins=http://cors-not-configured.invalid",
                     # The data is thrown away on stop: no grace period for draining the volume.
                     "-volume.preStopSeconds=0",
+                    # SeaweedFS keeps each bucket in its own collection with volumes of its own,
+                    # and the default slot count (~75 here) runs out after as many buckets: every
+                    # later write fails with 500 "No writable volumes". Test suites create a
+                    # bucket per test, so allow many (volumes are created empty, on demand).
+                    "-volume.max=5000",
                 ]
                 if self.buckets:
                     args.append("-bucket=" + ",".join(self.buckets))
@@ -676,6 +681,14 @@ class LocalR2Server:
                 process.wait()
         if log_file is not None:
             log_file.close()
+            keep = os.environ.get("R2ASYNC_KEEP_SERVER_LOGS")
+            if keep and data_dir is not None:
+                # For debugging a CI run: the data directory (and its log) is deleted below.
+                with contextlib.suppress(OSError):
+                    os.makedirs(keep, exist_ok=True)
+                    shutil.copyfile(
+                        data_dir / "server.log", os.path.join(keep, f"weed-{data_dir.name}.log")
+                    )
         for port in ports.values():
             _remove_stale_sockets(port + _GRPC_OFFSET)
         if data_dir is not None:
