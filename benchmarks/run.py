@@ -814,8 +814,8 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             out.append(
                 _verdict(
                     f"`{IMPORTS[name]}` <= 150 ms (median of {row['runs']} fresh processes)",
-                    f"{row['wall_ms']:.0f} ms (CPU {row['cpu_ms']:.0f} ms, "
-                    f"best {row['min_wall_ms']:.0f} ms)",
+                    f"{row['wall_ms']:.1f} ms (CPU {row['cpu_ms']:.1f} ms, "
+                    f"best {row['min_wall_ms']:.1f} ms)",
                     row["wall_ms"] <= 150,
                 )
             )
@@ -1183,6 +1183,18 @@ def _cfg(
     }
 
 
+def _write(results: dict[str, Any], out: Path) -> None:
+    """results.json, results.md, chart.png, and the README block when writing the default."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    markdown = render_markdown(results)
+    (out / "results.md").write_text(markdown)
+    chart = render_chart(results, out / "chart.png")
+    if out.resolve() == (HERE / "results").resolve():
+        _refresh_readme(markdown, chart is not None)
+    print(markdown)
+
+
 _BEGIN = "<!-- results:begin"
 _END = "<!-- results:end -->"
 
@@ -1219,6 +1231,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also run benchmarks/bench_transfer.py (1 GiB multipart transfers, issue 5)",
     )
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="only redraw the table, chart and README block from --out's results.json",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -1237,6 +1254,13 @@ def main(argv: list[str] | None = None) -> int:
         # Skip interpreter teardown: a native extension's (obstore's runtime) has been seen
         # to abort there now and then, after the measurements were complete.
         os._exit(0)
+
+    if args.render:
+        out = Path(args.out)
+        results = json.loads((out / "results.json").read_text())
+        results["targets"] = evaluate_targets(results)
+        _write(results, out)
+        return 0
 
     clients = [c.strip() for c in args.clients.split(",") if c.strip()]
     for c in clients:
@@ -1324,22 +1348,14 @@ def main(argv: list[str] | None = None) -> int:
 
     results["targets"] = evaluate_targets(results)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")
-    markdown = render_markdown(results)
-    (out / "results.md").write_text(markdown)
-    chart = render_chart(results, out / "chart.png")
-    if out.resolve() == (HERE / "results").resolve():
-        _refresh_readme(markdown, chart is not None)
-    print(markdown)
+    _write(results, out)
     if args.with_transfer:
         _print("running benchmarks/bench_transfer.py ...")
         transfer = [_python(), str(HERE / "bench_transfer.py")] + (
             ["--quick"] if args.quick else []
         )
         subprocess.run(transfer, cwd=ROOT, check=False)
-    wrote = f"{out}/results.md" + (f", {chart}" if chart else "")
-    _print(f"done in {results['meta']['seconds']} s; wrote {wrote}")
+    _print(f"done in {results['meta']['seconds']} s; wrote {out}")
     return 0
 
 

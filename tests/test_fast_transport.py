@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
 import socket
 import ssl
 import tracemalloc
@@ -218,7 +219,8 @@ async def test_a_spent_empty_reader_ends_the_body() -> None:
     assert Response.content.calls == 1
 
 
-async def test_large_in_memory_bodies_arrive_whole() -> None:
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_large_in_memory_bodies_arrive_whole(transport: str) -> None:
     received: list[bytes] = []
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -230,10 +232,13 @@ async def test_large_in_memory_bodies_arrive_whole() -> None:
 
     data = bytes(range(256)) * (12 * 1024 + 3)  # 3 MiB and a bit: sent in slices
     server = LoopbackServer(handler)
-    async with server, client(server.url, "aiohttp", max_retries=0) as r2:
+    async with server, client(server.url, transport, max_retries=0) as r2:
         await r2.put_object("bkt", "big", data)
         await r2.put_object("bkt", "small", b"tiny")
     assert received == [data, b"tiny"]
+    # Signed with the SHA-256 of the whole body, though it went out in slices.
+    digest = hashlib.sha256(data).hexdigest().encode()
+    assert b"x-amz-content-sha256: " + digest in server.heads[0]
 
 
 # -- streaming -----------------------------------------------------------------------------------

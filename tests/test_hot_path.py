@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import socket
 import ssl
@@ -160,3 +161,35 @@ async def test_one_ssl_context_serves_every_client(monkeypatch: pytest.MonkeyPat
             transport = r2._shared.transport
             assert isinstance(transport, httpx.AsyncHTTPTransport)
             assert transport._pool._ssl_context is context
+
+
+async def test_head_of_a_large_object_reads_no_body() -> None:
+    # Content-Length on a HEAD answer is the object's size, not a body to read (or to hold
+    # against the XML size limit).
+    async with make_client() as r2:
+        with respx.mock(base_url=BASE) as mock:
+            mock.head(url__regex=r".*").respond(
+                200, headers={"Content-Length": str(5 * 2**30), "ETag": '"e"'}
+            )
+            head = await r2.head_object("bkt", "huge")
+    assert head.content_length == 5 * 2**30
+
+
+async def test_large_bodies_are_sent_in_slices_but_signed_whole() -> None:
+    data = b"x" * (3 * 2**20 + 5)
+    seen: list[tuple[httpx.Request, list[bytes]]] = []
+
+    class Recording(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            assert isinstance(request.stream, httpx.AsyncByteStream)
+            seen.append((request, [bytes(chunk) async for chunk in request.stream]))
+            return httpx.Response(200)
+
+    async with make_client(transport=Recording()) as r2:
+        await r2.put_object("bkt", "k", data)
+        await r2.put_object("bkt", "small", b"tiny")
+    (big, chunks), (_, small_chunks) = seen
+    assert [len(c) for c in chunks] == [2**20, 2**20, 2**20, 5] and b"".join(chunks) == data
+    assert big.content == data
+    assert big.headers["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
+    assert small_chunks == [b"tiny"]

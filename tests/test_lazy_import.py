@@ -93,28 +93,3 @@ def test_all_lazy_map_and_type_checking_imports_agree() -> None:
     assert sorted(lazy) == sorted(r2async.__all__), "every name in __all__ needs a _LAZY entry"
     assert typed == lazy, "the TYPE_CHECKING imports must match _LAZY (name -> module)"
     assert list(r2async.__all__) == sorted(r2async.__all__)
-
-
-def test_httpx_is_imported_without_its_command_line_client() -> None:
-    out = _fresh(
-        "import sys, json\n"
-        "from r2async import R2Client\n"
-        "import httpx\n"
-        "print(json.dumps(['httpx._main' in sys.modules, 'click' in sys.modules, "
-        "callable(httpx.main)]))"
-    )
-    assert json.loads(out) == [False, False, True]
-    # httpx.main still behaves as httpx's own: the CLI when its extra is installed, else
-    # httpx's message saying what to install.
-    code = (
-        "from r2async import R2Client\n"
-        "import httpx, importlib.util\n"
-        "has_cli = all(importlib.util.find_spec(m) for m in ('click', 'pygments', 'rich'))\n"
-        "print('cli' if has_cli else 'no-cli', flush=True)\n"
-        "httpx.main(['--help'] if has_cli else [])\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    if proc.stdout.startswith("no-cli"):
-        assert proc.returncode == 1 and "pip install 'httpx[cli]'" in proc.stdout
-    else:
-        assert "Usage" in proc.stdout

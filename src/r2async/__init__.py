@@ -231,7 +231,6 @@ def __getattr__(name: str) -> object:
         raise AttributeError(f"module 'r2async' has no attribute {name!r}")
     from importlib import import_module
 
-    _import_httpx_without_its_cli()
     value = getattr(import_module(module, __name__), name)
     # Cached as a real module attribute: later lookups skip this function.
     globals()[name] = value
@@ -240,35 +239,3 @@ def __getattr__(name: str) -> object:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
-
-
-def _import_httpx_without_its_cli() -> None:
-    """Import httpx without its command-line client, which r2async never uses.
-
-    httpx's ``__init__`` imports ``httpx._main`` (click, pygments and rich) whenever those
-    are installed, as they often are in development environments: 35-50 ms here, a quarter
-    of ``from r2async import R2Client``. Blocked only while httpx itself is imported; then
-    ``httpx.main`` becomes a stand-in that imports the real one when called, so the httpx
-    command still works in this process. Nothing happens if httpx is already imported.
-    """
-    import sys
-
-    if "httpx" in sys.modules or "httpx._main" in sys.modules:
-        return
-    sys.modules["httpx._main"] = None  # type: ignore[assignment]  # `from ._main import` fails
-    try:
-        import httpx
-    finally:
-        if "httpx._main" in sys.modules and sys.modules["httpx._main"] is None:
-            del sys.modules["httpx._main"]
-    fallback = httpx.main
-
-    def main(*args: object, **kwargs: object) -> object:
-        try:
-            from httpx._main import main as cli
-        except ImportError:  # httpx's own answer when its [cli] extra is missing
-            return fallback()
-        return cli(*args, **kwargs)
-
-    # Through vars(): type checkers know httpx.main as the click command it may not be.
-    vars(httpx)["main"] = main
