@@ -471,3 +471,33 @@ async def test_short_body_is_an_error_not_short_data() -> None:
 
 def test_no_leaked_clients() -> None:
     gc.collect()
+
+
+async def test_large_in_memory_body_is_hashed_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from r2async import _base
+
+    threads: list[bool] = []
+    real = _base.sha256_hex
+
+    def recording(data: bytes) -> str:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return real(data)
+
+    monkeypatch.setattr(_base, "sha256_hex", recording)
+    data = bytes(range(256)) * (12 * 1024)  # 3 MiB
+    async with make_client() as r2:
+        with respx.mock(base_url=BASE) as mock:
+            route = mock.put(url__regex=r".*").respond(200)
+            await r2.put_object("bkt", "big", data)
+            await r2.put_object("bkt", "small", b"tiny")
+    big, small = (call.request for call in route.calls)
+    assert big.headers["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
+    assert big.content == data
+    verify(big)
+    verify(small)
+    # Hashed once, in a worker thread; the small body is hashed inline by the signer.
+    assert threads == [False]

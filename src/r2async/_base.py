@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -40,6 +41,11 @@ _Self = TypeVar("_Self", bound="_ClientBase")
 _MAX_ERROR_BODY = 1024 * 1024
 _EMPTY_STREAM = httpx.ByteStream(b"")
 _httpx_logger = logging.getLogger("httpx")
+def sha256_hex(data: bytes) -> str:
+    """Hex SHA-256 of a request body (the signed payload hash)."""
+    return hashlib.sha256(data).hexdigest()
+
+
 # In-memory request bodies larger than this are sent in slices of this size.
 _SLICE = 1024 * 1024
 
@@ -443,6 +449,14 @@ class _ClientBase:
         body = spec.body
         if body is not None:
             merged["content-length"] = str(body.length)
+            whole = body.content
+            if whole is not None and len(whole) > _SLICE:
+                # SHA-256 costs ~2-3 ms per MiB: hash a large in-memory body once, in a worker
+                # thread (hashlib releases the GIL), so the event loop keeps serving other
+                # requests; the signer keeps a precomputed x-amz-content-sha256, retries reuse it.
+                from anyio import to_thread
+
+                merged["x-amz-content-sha256"] = await to_thread.run_sync(sha256_hex, whole)
         elif spec.method in ("PUT", "POST"):
             merged["content-length"] = "0"
         # Request event hooks of a user's http_client run after signing: guard the signed parts.
