@@ -15,7 +15,9 @@ TYPE_CHECKING = False
 # checks the three agree.
 if TYPE_CHECKING:
     from ._aiohttp_transport import AiohttpTransport
+    from ._auth import SigV4Auth, presign_url
     from ._client import R2Client
+    from ._credentials import Credentials
     from ._client_presign import PresignedRequest
     from ._exceptions import (
         APIConnectionError,
@@ -107,6 +109,7 @@ __all__ = [
     "CopyObjectResult",
     "CreateBucketResult",
     "CreateMultipartUploadResult",
+    "Credentials",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -152,9 +155,11 @@ __all__ = [
     "R2Model",
     "RateLimitError",
     "ResponseParseError",
+    "SigV4Auth",
     "UploadPartCopyResult",
     "UploadPartResult",
     "UploadResult",
+    "presign_url",
 ]
 
 _LAZY: dict[str, str] = {
@@ -174,6 +179,7 @@ _LAZY: dict[str, str] = {
     "CopyObjectResult": "._operations.copy",
     "CreateBucketResult": "._operations.buckets",
     "CreateMultipartUploadResult": "._models_multipart",
+    "Credentials": "._credentials",
     "DeleteBucketCorsResult": "._operations.bucket_config",
     "DeleteBucketLifecycleResult": "._operations.bucket_config",
     "DeleteBucketResult": "._operations.buckets",
@@ -219,9 +225,11 @@ _LAZY: dict[str, str] = {
     "R2Model": "._models",
     "RateLimitError": "._exceptions",
     "ResponseParseError": "._exceptions",
+    "SigV4Auth": "._auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer",
+    "presign_url": "._auth",
 }
 
 
