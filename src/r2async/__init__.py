@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from ._aiohttp_transport import AiohttpTransport
     from ._auth import SigV4Auth, presign_url
     from ._client import R2Client
-    from ._credentials import Credentials
     from ._client_presign import PresignedRequest
+    from ._credentials import Credentials
     from ._exceptions import (
         APIConnectionError,
         APIStatusError,
