@@ -208,7 +208,10 @@ def prepare_body(body: object, content_length: int | None) -> Body:
             )
         if isinstance(body, (list, tuple)):
             # A list of chunks is sized: check it now rather than halfway through sending.
-            total = sum(len(_chunk_bytes(chunk)) for chunk in body)
+            for chunk in body:
+                if not isinstance(chunk, (bytes, bytearray, memoryview)):
+                    raise TypeError(f"body iterables must yield bytes, got {type(chunk).__name__}")
+            total = sum(memoryview(chunk).nbytes for chunk in body)
             if total != content_length:
                 raise ValueError(
                     f"content_length={content_length} but the chunks add up to {total} bytes; "

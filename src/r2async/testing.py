@@ -50,12 +50,13 @@ from typing import Any, TypedDict
 
 import httpx
 
+# R2's bucket rule (stricter than SeaweedFS, which also accepts dots and underscores), so a
+# name that works here also works on R2. _headers imports only the standard library.
+from ._headers import validate_bucket
+
 __all__ = ["ClientKwargs", "LocalR2Server", "LocalServerError", "local_r2", "start_local_server"]
 
 _INSTALL_HINT = "pip install 'r2async[testing]'"
-# R2's bucket naming rule (stricter than SeaweedFS, which also accepts dots and underscores), so a
-# name that works here also works on R2.
-_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 # Components of `weed mini` that listen on TCP; each gets a free port P and a gRPC port P + 10000.
 # The gRPC port must be exactly P + 10000 because mini's maintenance worker dials the admin gRPC
 # port as "admin http port + 10000" whatever -admin.port.grpc says (seen in SeaweedFS 4.48);
@@ -164,14 +165,14 @@ def _free_port_pairs(count: int) -> list[int]:
 
 
 def _validate_bucket(name: object) -> str:
-    if not isinstance(name, str):
-        raise TypeError(f"bucket names are str, got {type(name).__name__}")
-    if not _BUCKET_NAME.match(name):
+    try:
+        return validate_bucket(name)
+    except ValueError:
+        # The same rule as every R2Client call, worded for the buckets= of a test server.
         raise ValueError(
             f"bucket name {name!r} is invalid: use 3-63 lowercase letters, digits and hyphens, "
             "starting and ending with a letter or digit (R2's rule)"
-        )
-    return name
+        ) from None
 
 
 def _validate_timeout(value: object, name: str) -> float:
