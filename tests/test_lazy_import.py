@@ -93,3 +93,68 @@ def test_all_lazy_map_and_type_checking_imports_agree() -> None:
     assert sorted(lazy) == sorted(r2async.__all__), "every name in __all__ needs a _LAZY entry"
     assert typed == lazy, "the TYPE_CHECKING imports must match _LAZY (name -> module)"
     assert list(r2async.__all__) == sorted(r2async.__all__)
+
+
+def test_client_import_and_construction_defer_pydantic_and_models() -> None:
+    out = _fresh(
+        "import sys, json\n"
+        "from r2async import R2Client\n"
+        "R2Client(account_id='0' * 32, access_key_id='k', secret_access_key='s')\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pydantic', 'anyio', 'r2async') and not m.startswith('r2async._client'))))"
+    )
+    loaded = json.loads(out)
+    assert not [m for m in loaded if m.startswith(("pydantic", "anyio"))], loaded
+    deferred = ("r2async._models", "r2async._operations.objects", "r2async._transfer")
+    assert not [m for m in loaded if m.startswith(deferred)], loaded
+
+
+def test_first_use_loads_the_family_and_binds_its_names_for_type_hints() -> None:
+    out = _fresh(
+        "import sys, json, typing\n"
+        "from r2async import R2Client\n"
+        "from r2async import _client_objects\n"
+        "r2 = R2Client(endpoint_url='http://127.0.0.1:9', access_key_id='k', "
+        "secret_access_key='s')\n"
+        "before = type(_client_objects.ops).__name__\n"
+        "url = r2.presign_get_object('bkt', 'k').url\n"
+        "spec = _client_objects.ops.build_head_object('bkt', 'k')\n"
+        "hints = typing.get_type_hints(R2Client.head_object)\n"
+        "print(json.dumps([before, type(_client_objects.ops).__name__, spec.method, "
+        "hints['return'].__name__, 'pydantic' in sys.modules, url.startswith('http://')]))"
+    )
+    before, after, method, returned, pydantic_loaded, presigned = json.loads(out)
+    # The stand-in replaces itself with the real module on first use.
+    assert (before, after) == ("LazyModule", "module")
+    assert method == "HEAD" and returned == "HeadObjectResult"
+    assert pydantic_loaded and presigned
+
+
+def test_load_all_resolves_every_method_annotation_in_a_fresh_process() -> None:
+    out = _fresh(
+        "import inspect, json, typing\n"
+        "from r2async import R2Client\n"
+        "from r2async._lazy import load_all\n"
+        "load_all()\n"
+        "names = [n for n, m in inspect.getmembers(R2Client) "
+        "if not n.startswith('_') and inspect.iscoroutinefunction(m)]\n"
+        "for n in names:\n"
+        "    typing.get_type_hints(getattr(R2Client, n), localns={'Self': R2Client})\n"
+        "print(json.dumps(len(names)))"
+    )
+    assert json.loads(out) > 30
+
+
+def test_lazy_module_rebinds_once_and_never_shadows_the_importer() -> None:
+    from r2async._lazy import LazyModule
+
+    namespace: dict[str, object] = {"ParseResult": "mine"}
+    namespace["parse"] = LazyModule("urllib.parse", namespace, "parse")
+    import urllib.parse
+
+    assert namespace["parse"].quote("a b") == "a%20b"  # type: ignore[attr-defined]
+    assert namespace["parse"] is urllib.parse
+    # Public names of the module are bound for annotations, but not over existing globals.
+    assert namespace["urlsplit"] is urllib.parse.urlsplit
+    assert namespace["ParseResult"] == "mine"
+    assert repr(LazyModule("json", {}, "json")) == "<lazy module 'json'>"

@@ -14,6 +14,7 @@ import pytest
 
 import r2async
 from r2async import R2Client, R2Error, R2Model
+from r2async._lazy import load_all
 
 DOCS_API = Path(__file__).resolve().parent.parent / "docs" / "api"
 PUBLIC_MODULES = ["r2async", "r2async.testing", "r2async.pytest_plugin"]
@@ -64,6 +65,8 @@ def _classes_in(annotation: object) -> set[type]:
 
 def _signature_classes() -> set[type]:
     """Classes in the signatures of R2Client's public methods and in exported models' fields."""
+    # The result models load on first use; resolving the annotations needs them all now.
+    load_all()
     namespace = {**vars(r2async), "Self": R2Client}
     seen: set[type] = set()
     for name, member in inspect.getmembers(R2Client):

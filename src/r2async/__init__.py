@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ._aiohttp_transport import AiohttpTransport
     from ._auth import SigV4Auth, presign_url
     from ._client import R2Client
-    from ._client_presign import PresignedRequest
     from ._credentials import Credentials
     from ._exceptions import (
         APIConnectionError,
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
         GetObjectResult,
         HeadObjectResult,
         ObjectMetadata,
+        PresignedRequest,
         PutObjectResult,
         R2Model,
     )
@@ -215,7 +215,7 @@ _LAZY: dict[str, str] = {
     "Part": "._models_multipart",
     "PermissionDeniedError": "._exceptions",
     "PreconditionFailedError": "._exceptions",
-    "PresignedRequest": "._client_presign",
+    "PresignedRequest": "._models",
     "ProgressCallback": "._transfer",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",

@@ -10,9 +10,7 @@ from typing import IO, Any
 # Large enough that per-chunk overhead is negligible, small enough to keep memory flat.
 FILE_CHUNK = 1024 * 1024
 
-BodyLike = (
-    bytes | bytearray | memoryview | str | IO[bytes] | AsyncIterable[bytes] | Iterable[bytes]
-)
+BodyLike = bytes | bytearray | memoryview | str | IO[bytes] | AsyncIterable[bytes] | Iterable[bytes]
 
 
 class StreamLengthError(ValueError):

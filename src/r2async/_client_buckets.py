@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._exceptions import NotFoundError, ResponseParseError
-from ._headers import HeaderMap
-from ._models import request_id
-from ._operations import bucket_config as cfg
-from ._operations import buckets as ops
-from ._operations.bucket_config import (
-    BucketEncryption,
-    CORSRule,
-    DeleteBucketCorsResult,
-    DeleteBucketLifecycleResult,
-    LifecycleRule,
-    PutBucketCorsResult,
-    PutBucketLifecycleConfigurationResult,
-)
-from ._operations.buckets import (
-    Bucket,
-    CreateBucketResult,
-    DeleteBucketResult,
-    HeadBucketResult,
-    ListBucketsResult,
-    LocationHint,
-)
+from ._headers import HeaderMap, request_id
+
+if TYPE_CHECKING:
+    from ._operations import bucket_config as cfg
+    from ._operations import buckets as ops
+    from ._operations.bucket_config import (
+        BucketEncryption,
+        CORSRule,
+        DeleteBucketCorsResult,
+        DeleteBucketLifecycleResult,
+        LifecycleRule,
+        PutBucketCorsResult,
+        PutBucketLifecycleConfigurationResult,
+    )
+    from ._operations.buckets import (
+        Bucket,
+        CreateBucketResult,
+        DeleteBucketResult,
+        HeadBucketResult,
+        ListBucketsResult,
+        LocationHint,
+    )
+else:
+    from ._lazy import LazyModule
+
+    # Builders, parsers and result models (pydantic) load on first use, not at import.
+    cfg = LazyModule("r2async._operations.bucket_config", globals(), "cfg")
+    ops = LazyModule("r2async._operations.buckets", globals(), "ops")
 
 # iter_buckets stops after this many pages whatever the server says: at R2's 1,000 buckets per
 # page that is 100 million buckets, far above any account, so only a misbehaving server hits it.
@@ -242,7 +250,7 @@ class BucketMethods(_ClientBase):
         """
         spec = cfg.build_put_bucket_cors(bucket, rules)
         response, _ = await self._send(spec, headers=headers, timeout=timeout)
-        return PutBucketCorsResult(request_id=request_id(response.headers))
+        return cfg.PutBucketCorsResult(request_id=request_id(response.headers))
 
     async def get_bucket_cors(
         self,
@@ -286,7 +294,7 @@ class BucketMethods(_ClientBase):
         """
         spec = cfg.build_delete_bucket_cors(bucket)
         response, _ = await self._send(spec, headers=headers, timeout=timeout)
-        return DeleteBucketCorsResult(request_id=request_id(response.headers))
+        return cfg.DeleteBucketCorsResult(request_id=request_id(response.headers))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -312,7 +320,7 @@ class BucketMethods(_ClientBase):
         """
         spec = cfg.build_put_bucket_lifecycle_configuration(bucket, rules)
         response, _ = await self._send(spec, headers=headers, timeout=timeout)
-        return PutBucketLifecycleConfigurationResult(request_id=request_id(response.headers))
+        return cfg.PutBucketLifecycleConfigurationResult(request_id=request_id(response.headers))
 
     async def get_bucket_lifecycle_configuration(
         self,
@@ -360,7 +368,7 @@ class BucketMethods(_ClientBase):
         """
         spec = cfg.build_delete_bucket_lifecycle(bucket)
         response, _ = await self._send(spec, headers=headers, timeout=timeout)
-        return DeleteBucketLifecycleResult(request_id=request_id(response.headers))
+        return cfg.DeleteBucketLifecycleResult(request_id=request_id(response.headers))
 
     # -- encryption ----------------------------------------------------------------------------
 

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._headers import DateLike, HeaderMap, StorageClass
-from ._operations import copy as ops
-from ._operations.copy import CopyObjectResult, MetadataDirective
+
+if TYPE_CHECKING:
+    from ._operations import copy as ops
+    from ._operations.copy import CopyObjectResult, MetadataDirective
+else:
+    from ._lazy import LazyModule
+
+    # Builders, parsers and result models (pydantic) load on first use, not at import.
+    ops = LazyModule("r2async._operations.copy", globals(), "ops")
 
 
 class CopyMethods(_ClientBase):

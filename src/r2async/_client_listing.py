@@ -9,20 +9,27 @@ V1 request. ``delete_objects`` deletes any number of keys in batches of 1,000.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING
 
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._exceptions import ResponseParseError
-from ._headers import HeaderMap, validate_bucket
-from ._models import request_id
-from ._operations import listing as ops
-from ._operations.listing import (
-    DeleteFailure,
-    DeleteObjectsResult,
-    ListObjectsResult,
-    ListObjectsV1Result,
-    ObjectInfo,
-)
+from ._headers import HeaderMap, request_id, validate_bucket
 from ._spec import RequestSpec
+
+if TYPE_CHECKING:
+    from ._operations import listing as ops
+    from ._operations.listing import (
+        DeleteFailure,
+        DeleteObjectsResult,
+        ListObjectsResult,
+        ListObjectsV1Result,
+        ObjectInfo,
+    )
+else:
+    from ._lazy import LazyModule
+
+    # Builders, parsers and result models (pydantic) load on first use, not at import.
+    ops = LazyModule("r2async._operations.listing", globals(), "ops")
 
 
 class ListingMethods(_ClientBase):
@@ -265,7 +272,7 @@ class ListingMethods(_ClientBase):
             rid = request_id(response.headers)
             if rid:
                 request_ids.append(rid)
-        return DeleteObjectsResult(deleted=deleted, errors=errors, request_ids=request_ids)
+        return ops.DeleteObjectsResult(deleted=deleted, errors=errors, request_ids=request_ids)
 
 
 async def _flatten(pages: AsyncIterator[ListObjectsResult]) -> AsyncIterator[ObjectInfo]:

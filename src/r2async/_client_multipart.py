@@ -3,26 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
+from . import _limits
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._checksums import ChecksumAlgorithm, ChecksumType
 from ._exceptions import ResponseParseError
 from ._headers import DateLike, HeaderMap, StorageClass
-from ._models_multipart import (
-    AbortMultipartUploadResult,
-    CompleteMultipartUploadResult,
-    CreateMultipartUploadResult,
-    ListMultipartUploadsResult,
-    ListPartsResult,
-    MultipartUpload,
-    Part,
-    UploadPartCopyResult,
-    UploadPartResult,
-)
-from ._operations import multipart as ops
+
+if TYPE_CHECKING:
+    from ._models_multipart import (
+        AbortMultipartUploadResult,
+        CompleteMultipartUploadResult,
+        CreateMultipartUploadResult,
+        ListMultipartUploadsResult,
+        ListPartsResult,
+        MultipartUpload,
+        Part,
+        UploadPartCopyResult,
+        UploadPartResult,
+    )
+    from ._operations import multipart as ops
+else:
+    from ._lazy import LazyModule
+
+    # Builders, parsers and result models (pydantic) load on first use, not at import.
+    ops = LazyModule(
+        "r2async._operations.multipart", globals(), "ops", also=("r2async._models_multipart",)
+    )
 
 # Pages an iterator may fetch before it gives up: 10,000 parts at 1 per page, plus one.
-_MAX_PART_PAGES = ops.MAX_PARTS + 1
+_MAX_PART_PAGES = _limits.MAX_PARTS + 1
 # Listing uploads has no natural bound; this is far beyond any real bucket, yet finite.
 _MAX_UPLOAD_PAGES = 1_000_000
 

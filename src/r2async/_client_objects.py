@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._exceptions import IntegrityError
 from ._headers import DateLike, HeaderMap, StorageClass
-from ._models import DeleteObjectResult, GetObjectResult, HeadObjectResult, PutObjectResult
-from ._operations import objects as ops
 from ._streaming import DEFAULT_CHUNK, ObjectStream
+
+if TYPE_CHECKING:
+    from ._models import DeleteObjectResult, GetObjectResult, HeadObjectResult, PutObjectResult
+    from ._operations import objects as ops
+else:
+    from ._lazy import LazyModule
+
+    # The builders and result models (pydantic) load on the first request, not at import.
+    ops = LazyModule(
+        "r2async._operations.objects", globals(), "ops", also=("r2async._models",)
+    )
 
 
 class ObjectMethods(_ClientBase):

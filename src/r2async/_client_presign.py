@@ -9,20 +9,28 @@ request is sent, so these methods are synchronous.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from typing import Any
-
-from pydantic import Field
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from ._auth import presign_url
 from ._base import _ClientBase
 from ._checksums import ChecksumAlgorithm
 from ._headers import DateLike, HeaderMap, StorageClass, merge_call_headers
-from ._models import R2Model
-from ._operations import multipart as mp_ops
-from ._operations import objects as obj_ops
 from ._sigv4 import check_expires
 from ._spec import RequestSpec
+
+if TYPE_CHECKING:
+    from . import _models
+    from ._models import PresignedRequest
+    from ._operations import multipart as mp_ops
+    from ._operations import objects as obj_ops
+else:
+    from ._lazy import LazyModule
+
+    # Builders and the result model (pydantic) load on first use, not at import.
+    _models = LazyModule("r2async._models", globals(), "_models")
+    mp_ops = LazyModule("r2async._operations.multipart", globals(), "mp_ops")
+    obj_ops = LazyModule("r2async._operations.objects", globals(), "obj_ops")
 
 DEFAULT_EXPIRES_IN = 3600
 
@@ -30,36 +38,6 @@ DEFAULT_EXPIRES_IN = 3600
 def _utcnow() -> dt.datetime:
     # One place to read the clock, so tests can sign "in the past" deterministically.
     return dt.datetime.now(dt.timezone.utc)
-
-
-class PresignedRequest(R2Model):
-    """A presigned request: anyone holding it can make this one request until ``expires_at``.
-
-    Send ``method`` to ``url`` with exactly ``headers`` (they are signed; R2 refuses the request
-    if one is missing or changed), e.g. ``httpx.put(p.url, headers=p.headers, content=data)``.
-    The URL and SSE-C headers are credentials: ``repr`` shows neither the signature nor header
-    values.
-
-    Attributes:
-        method: the HTTP method the signature is for ('GET', 'HEAD', 'PUT', 'DELETE').
-        url: the full URL, with the ``X-Amz-*`` signature in its query string.
-        headers: headers the requester must send unchanged (besides Host); often empty.
-        expires_at: when R2 starts refusing the URL (``ExpiredRequest``).
-    """
-
-    method: str
-    url: str = Field(repr=False)
-    headers: dict[str, str] = Field(default_factory=dict, repr=False)
-    expires_at: dt.datetime
-
-    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        yield "method", self.method
-        yield "url", self.url.partition("?")[0] + "?X-Amz-...(redacted)"
-        yield "signed_headers", sorted(self.headers)
-        yield "expires_at", self.expires_at
-
-    def __str__(self) -> str:
-        return self.__repr__()
 
 
 def _no_computed(checksum_algorithm: str | None, checksum: str | None, content_md5: object) -> None:
@@ -102,7 +80,7 @@ class PresignMethods(_ClientBase):
             headers=signed,
             now=now,
         )
-        return PresignedRequest(
+        return _models.PresignedRequest(
             method=spec.method,
             url=presigned,
             headers=signed,

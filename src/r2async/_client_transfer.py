@@ -6,13 +6,19 @@ import os
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Union, cast
 
-from . import _transfer as tr
+from . import _limits
 from ._base import NOT_GIVEN, TimeoutTypes, _ClientBase
 from ._checksums import ChecksumAlgorithm
 from ._headers import DateLike, HeaderMap, StorageClass
 
 if TYPE_CHECKING:
+    from . import _transfer as tr
     from ._client import R2Client
+else:
+    from ._lazy import LazyModule
+
+    # Transfers (anyio, result models) load on the first transfer, not at import.
+    tr = LazyModule("r2async._transfer", globals(), "tr")
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
@@ -26,9 +32,9 @@ class TransferMethods(_ClientBase):
         key: str,
         path_or_file: PathOrFile,
         *,
-        part_size: int = tr.DEFAULT_PART_SIZE,
-        threshold: int = tr.DEFAULT_THRESHOLD,
-        concurrency: int = tr.DEFAULT_CONCURRENCY,
+        part_size: int = _limits.DEFAULT_PART_SIZE,
+        threshold: int = _limits.DEFAULT_THRESHOLD,
+        concurrency: int = _limits.DEFAULT_CONCURRENCY,
         progress: tr.ProgressCallback | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
@@ -125,9 +131,9 @@ class TransferMethods(_ClientBase):
         data: object,
         *,
         content_length: int | None = None,
-        part_size: int = tr.DEFAULT_PART_SIZE,
-        threshold: int = tr.DEFAULT_THRESHOLD,
-        concurrency: int = tr.DEFAULT_CONCURRENCY,
+        part_size: int = _limits.DEFAULT_PART_SIZE,
+        threshold: int = _limits.DEFAULT_THRESHOLD,
+        concurrency: int = _limits.DEFAULT_CONCURRENCY,
         progress: tr.ProgressCallback | None = None,
         content_type: str | None = None,
         cache_control: str | None = None,
@@ -212,8 +218,8 @@ class TransferMethods(_ClientBase):
         key: str,
         path: str | os.PathLike[str],
         *,
-        part_size: int = tr.DEFAULT_PART_SIZE,
-        concurrency: int = tr.DEFAULT_CONCURRENCY,
+        part_size: int = _limits.DEFAULT_PART_SIZE,
+        concurrency: int = _limits.DEFAULT_CONCURRENCY,
         progress: tr.ProgressCallback | None = None,
         verify_md5: bool = True,
         fsync: bool = False,
@@ -282,8 +288,8 @@ class TransferMethods(_ClientBase):
         bucket: str,
         key: str,
         *,
-        part_size: int = tr.DEFAULT_PART_SIZE,
-        concurrency: int = tr.DEFAULT_CONCURRENCY,
+        part_size: int = _limits.DEFAULT_PART_SIZE,
+        concurrency: int = _limits.DEFAULT_CONCURRENCY,
         progress: tr.ProgressCallback | None = None,
         if_match: str | None = None,
         if_none_match: str | None = None,

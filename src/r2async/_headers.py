@@ -435,3 +435,8 @@ def etag_unquoted(etag: str | None) -> str | None:
     if etag.startswith("W/"):
         etag = etag[2:]
     return etag.strip('"')
+
+
+def request_id(headers: Mapping[str, str]) -> str | None:
+    """The request id a server put in its response headers (R2/S3 or other compatibles)."""
+    return headers.get("x-amz-request-id") or headers.get("cf-ray")

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._headers import read_metadata
+from ._headers import request_id as request_id
 
 __all__ = [
     "DeleteObjectResult",
     "GetObjectResult",
     "HeadObjectResult",
     "ObjectMetadata",
+    "PresignedRequest",
     "PutObjectResult",
     "R2Model",
 ]
@@ -176,6 +178,31 @@ def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
     return fields
 
 
-def request_id(headers: Mapping[str, str]) -> str | None:
-    """The request id a server put in its response headers (R2/S3 or other compatibles)."""
-    return headers.get("x-amz-request-id") or headers.get("cf-ray")
+class PresignedRequest(R2Model):
+    """A presigned request: anyone holding it can make this one request until ``expires_at``.
+
+    Send ``method`` to ``url`` with exactly ``headers`` (they are signed; R2 refuses the request
+    if one is missing or changed), e.g. ``httpx.put(p.url, headers=p.headers, content=data)``.
+    The URL and SSE-C headers are credentials: ``repr`` shows neither the signature nor header
+    values.
+
+    Attributes:
+        method: the HTTP method the signature is for ('GET', 'HEAD', 'PUT', 'DELETE').
+        url: the full URL, with the ``X-Amz-*`` signature in its query string.
+        headers: headers the requester must send unchanged (besides Host); often empty.
+        expires_at: when R2 starts refusing the URL (``ExpiredRequest``).
+    """
+
+    method: str
+    url: str = Field(repr=False)
+    headers: dict[str, str] = Field(default_factory=dict, repr=False)
+    expires_at: dt.datetime
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        yield "method", self.method
+        yield "url", self.url.partition("?")[0] + "?X-Amz-...(redacted)"
+        yield "signed_headers", sorted(self.headers)
+        yield "expires_at", self.expires_at
+
+    def __str__(self) -> str:
+        return self.__repr__()

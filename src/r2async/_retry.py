@@ -45,8 +45,13 @@ RETRY_CODES = frozenset(
 )
 # Codes that must never be retried even if they arrive with a retryable status.
 NEVER_RETRY_CODES = frozenset(
-    {"BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch", "PreconditionFailed",
-     "NotImplemented"}
+    {
+        "BadDigest",
+        "InvalidDigest",
+        "XAmzContentSHA256Mismatch",
+        "PreconditionFailed",
+        "NotImplemented",
+    }
 )
 NEVER_RETRY_STATUSES = frozenset({412, 501})
 

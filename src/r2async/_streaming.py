@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import httpx
 
 from ._exceptions import APIConnectionError, APITimeoutError, IntegrityError
-from ._models import ObjectMetadata, object_metadata_fields
+
+if TYPE_CHECKING:
+    from ._models import ObjectMetadata
 
 # Reads of this size keep per-chunk overhead low without holding much memory.
 DEFAULT_CHUNK = 256 * 1024
@@ -52,6 +55,9 @@ class ObjectStream:
         self.chunk_size = chunk_size
 
     async def __aenter__(self) -> ObjectStream:
+        # Imported here: the result models (and pydantic) load on first use, not at import.
+        from ._models import ObjectMetadata, object_metadata_fields
+
         self._response = await self._opener()
         self._metadata = ObjectMetadata(**object_metadata_fields(self._response.headers))
         return self

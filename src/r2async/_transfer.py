@@ -68,6 +68,21 @@ from ._exceptions import (
     PreconditionFailedError,
 )
 from ._headers import HeaderMap, check_headers, etag_unquoted, validate_bucket, validate_key
+
+# Limits and defaults live in a small module of their own, so that the client's method
+# signatures can use them without importing this one.
+from ._limits import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_PART_SIZE,
+    DEFAULT_THRESHOLD,
+    MAX_CONCURRENCY,
+    MAX_OBJECT_SIZE,
+    MAX_PART_SIZE,
+    MAX_PARTS,
+    MAX_SINGLE_PUT,
+    MIN_PART_SIZE,
+    MiB,
+)
 from ._models import ObjectMetadata, _ChecksumFields
 from ._operations.objects import object_write_headers
 from ._streaming import ObjectStream
@@ -89,24 +104,6 @@ __all__ = [
     "UploadResult",
     "part_size_for",
 ]
-
-MiB = 1024 * 1024
-# R2's limits (see r2-s3-api.md section 6).
-MIN_PART_SIZE = 5 * MiB
-MAX_PART_SIZE = 5_363_466_240
-MAX_PARTS = 10_000
-MAX_OBJECT_SIZE = 5_492_189_429_760
-MAX_SINGLE_PUT = MAX_PART_SIZE
-
-# Defaults. 8 MiB parts are what the AWS CLI and boto3 use: large enough that per-request
-# overhead (signing, a round trip) is a few percent, small enough that a retried part costs
-# little. 8 parts in flight saturate a 1-2 Gbit/s link to R2 (each connection typically gets
-# 50-150 MB/s) while bounding memory to 64 MiB. Objects up to 16 MiB go out as one PutObject:
-# below that, the extra Create/Complete round trips cost more than parallel parts gain.
-DEFAULT_PART_SIZE = 8 * MiB
-DEFAULT_THRESHOLD = 16 * MiB
-DEFAULT_CONCURRENCY = 8
-MAX_CONCURRENCY = 64  # the client's connection pool size
 
 # Size of each disk write/read hop to a worker thread: big enough to amortise the thread hop.
 IO_CHUNK = 1 * MiB

@@ -1,0 +1,80 @@
+"""Deferred imports of r2async's own heavier modules.
+
+``from r2async import R2Client`` should not pay for pydantic (about 50 ms) and for the result
+models of every operation family before the program makes its first request: a CLI that
+exits early, or a worker that builds its client at start-up, never needs most of them. The
+client mixins therefore reach their ``_operations`` modules through a :class:`LazyModule`.
+
+Unlike ``importlib.util.LazyLoader`` (whose first-access race was only fixed in CPython
+3.12.3), the proxy imports through the ordinary, thread-safe import machinery, and on first
+use replaces itself in the importing module's globals with the real module: afterwards a
+method's ``ops.build_x`` is a plain global and attribute lookup, and a test that monkeypatches
+the real module is seen by every caller.
+
+The importing module names the result models only under ``TYPE_CHECKING``. So that
+``typing.get_type_hints`` can still resolve its methods' annotations, loading also binds the
+public names of the module (and of ``also``) into the importer's globals; :func:`load_all`
+loads every deferred module at once, for tools that inspect signatures before any request.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import MutableMapping
+from types import ModuleType
+from typing import Any
+
+__all__ = ["LazyModule", "load_all"]
+
+_REGISTRY: list[LazyModule] = []
+
+
+class LazyModule:
+    """A stand-in for module ``name``, bound to global ``alias`` of the module that holds it."""
+
+    __slots__ = ("_alias", "_also", "_name", "_namespace")
+
+    def __init__(
+        self,
+        name: str,
+        namespace: MutableMapping[str, Any],
+        alias: str,
+        *,
+        also: tuple[str, ...] = (),
+    ) -> None:
+        """Create the stand-in.
+
+        Args:
+            name: the absolute module name to import on first use.
+            namespace: the importing module's ``globals()``; ``alias`` in it is replaced.
+            alias: the global name this stand-in is bound to there.
+            also: further modules whose ``__all__`` names the importer's annotations use.
+        """
+        self._name = name
+        self._namespace = namespace
+        self._alias = alias
+        self._also = also
+        _REGISTRY.append(self)
+
+    def load(self) -> ModuleType:
+        """Import the module now, rebind the alias to it and bind the annotations' names."""
+        module = importlib.import_module(self._name)
+        for other in (module, *map(importlib.import_module, self._also)):
+            for public in getattr(other, "__all__", ()):
+                # setdefault: never shadow a name the importer defines or imports itself.
+                self._namespace.setdefault(public, getattr(other, public))
+        if self._namespace.get(self._alias) is self:
+            self._namespace[self._alias] = module
+        return module
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(self.load(), attr)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
+
+
+def load_all() -> None:
+    """Import every deferred module now (for tools that resolve R2Client's type hints)."""
+    for lazy in list(_REGISTRY):
+        lazy.load()
