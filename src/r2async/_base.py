@@ -22,9 +22,14 @@ from ._exceptions import (
     default_code,
     status_error_class,
 )
-from ._headers import HeaderMap, check_headers, check_operation_headers, merge_call_headers
+from ._headers import (
+    HeaderMap,
+    check_headers,
+    check_operation_headers,
+    merge_call_headers,
+    request_id,
+)
 from ._logging import log_attempt, logger, redact_headers
-from ._models import request_id
 from ._retry import is_retryable, is_retryable_transport
 from ._sigv4 import UNSIGNED_HEADERS, encode_key, uri_encode
 from ._spec import RequestSpec
@@ -41,6 +46,8 @@ _Self = TypeVar("_Self", bound="_ClientBase")
 _MAX_ERROR_BODY = 1024 * 1024
 _EMPTY_STREAM = httpx.ByteStream(b"")
 _httpx_logger = logging.getLogger("httpx")
+
+
 def sha256_hex(data: bytes) -> str:
     """Hex SHA-256 of a request body (the signed payload hash)."""
     return hashlib.sha256(data).hexdigest()
@@ -92,9 +99,7 @@ def _check_retries(value: object) -> int:
 class _Shared:
     """State shared by a client and every ``with_options`` view of it."""
 
-    __slots__ = (
-        "auth", "closed", "endpoint", "gate", "http", "owns_http", "settings", "transport"
-    )
+    __slots__ = ("auth", "closed", "endpoint", "gate", "http", "owns_http", "settings", "transport")
 
     def __init__(
         self,
@@ -119,16 +124,23 @@ class _Shared:
         if self.http is None:
             # Created on first use so that constructing R2Client costs next to nothing.
             transport = self.transport
+            gated = False
             if transport == "aiohttp":
                 from ._aiohttp_transport import AiohttpTransport
 
                 transport = AiohttpTransport(limits=DEFAULT_LIMITS)
             elif not isinstance(transport, httpx.AsyncBaseTransport):
+                # httpx's transport over r2async's own connection pool: httpcore's costs
+                # 40-55% of the CPU of a small request at concurrency 32 (see _pool).
+                from ._pool import PoolTransport
+
                 # One SSL context per process (building one costs 50-90 ms), also for
                 # http:// endpoints, where httpx would otherwise build one per client.
-                transport = httpx.AsyncHTTPTransport(
-                    verify=_shared_ssl_context(), limits=DEFAULT_LIMITS, trust_env=False
-                )
+                transport = PoolTransport(ssl_context=_shared_ssl_context(), limits=DEFAULT_LIMITS)
+            else:
+                from ._pool import PoolTransport
+
+                gated = not isinstance(transport, PoolTransport)
             self.transport = transport
             # The client is what with_options views share and what aclose closes; requests
             # skip it (see _send).
@@ -138,8 +150,10 @@ class _Shared:
                 trust_env=False,
                 transport=transport,
             )
-            # httpcore's pool needs the queue in front of it (see _Gate); aiohttp's does not.
-            self.gate = _Gate.for_client(self.http)
+            # A given transport (httpcore's pool) needs the queue in front of it (see
+            # _Gate); r2async's pool queues in O(1) itself, and aiohttp's does not need one.
+            if gated:
+                self.gate = _Gate.for_client(self.http)
         return self.http
 
     async def aclose(self) -> None:
@@ -182,6 +196,9 @@ class _Gate:
     quadratic CPU: 2,000 concurrent puts through a 64-connection pool took minutes. Queued
     here instead, waiting costs O(1), and the pool only ever sees requests it can serve.
     The wait counts against the pool timeout, as httpx's own would.
+
+    Used in front of a pool r2async does not own (``http_client=``, ``transport=``); its own
+    pool (``_pool.ConnectionPool``) queues in O(1) by itself.
     """
 
     __slots__ = ("_sem", "limit")
@@ -301,8 +318,9 @@ class _ClientBase:
             max_retries: retries after the first attempt for retryable failures (default 3).
             http_client: your own ``httpx.AsyncClient`` (never closed by r2async); by default
                 r2async creates and owns one.
-            transport: what r2async's own pool sends with (default "httpx", httpx's own
-                transport, under asyncio or trio); "aiohttp" for the fast transport (asyncio
+            transport: what r2async's own pool sends with (default "httpx": httpx's own
+                transport and httpcore's connections, pooled by r2async in O(1) per request,
+                under asyncio or trio); "aiohttp" for the fast transport (asyncio
                 only, ``pip install 'r2async[fast]'``, about a third of the CPU per request);
                 or an ``httpx.AsyncBaseTransport``, which r2async then closes. Not together
                 with http_client.
