@@ -69,7 +69,7 @@ def test_only_the_roots_s3_namespace_is_stripped() -> None:
     body = page(FULL)
     stripped = _without_default_namespace(body)
     assert NS.encode() not in stripped and len(stripped) == len(body) - len(NS) - 1
-    nested = page(f'<Contents {NS}><Key>k</Key></Contents>')
+    nested = page(f"<Contents {NS}><Key>k</Key></Contents>")
     assert _without_default_namespace(nested) == nested
     elsewhere = f'<?xml version="1.0"?><Other {NS}/>'.encode()
     assert _without_default_namespace(elsewhere) == elsewhere
