@@ -444,3 +444,50 @@ async def test_the_books_balance_after_a_mixed_load(server: _Server) -> None:
         assert pool._total == len(pool.connections) <= 2
         assert (await http.get(f"{server.url}/end")).content == BODY
     assert pool.connections == []
+
+
+# -- the public PoolTransport --------------------------------------------------------------------
+
+
+def test_pool_transport_defaults_are_r2clients() -> None:
+    import r2async
+    from r2async._base import _shared_ssl_context
+
+    transport = r2async.PoolTransport()
+    assert isinstance(transport.pool, ConnectionPool)
+    assert transport._pool is transport.pool
+    assert transport.pool._max_connections == 64 and transport.pool._max_keepalive == 32
+    assert transport.pool._keepalive_expiry == 30
+    # The process-wide verifying context, not a new one per transport (50-90 ms each).
+    assert transport.pool._ssl_context is _shared_ssl_context()
+    assert transport.pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
+    assert repr(transport) == "PoolTransport(in_use=0, waiting=0)"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"limits": 10}, "limits must be an httpx.Limits"),
+        ({"limits": {"max_connections": 10}}, "limits must be an httpx.Limits"),
+        ({"ssl_context": True}, "ssl_context must be an ssl.SSLContext"),
+        ({"ssl_context": "/etc/ssl/cert.pem"}, "ssl_context must be an ssl.SSLContext"),
+    ],
+)
+def test_pool_transport_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
+    from r2async import PoolTransport as Public
+
+    with pytest.raises(TypeError, match=message):
+        Public(**kwargs)
+
+
+async def test_a_user_client_on_pool_transport_needs_no_gate(server: _Server) -> None:
+    transport = PoolTransport(limits=httpx.Limits(max_connections=2))
+    async with httpx.AsyncClient(transport=transport) as http, _r2(server, http_client=http) as r2:
+        # r2async's pool queues by itself: no gate, and 8 requests share its 2 connections.
+        assert r2._shared.gate is None
+        with anyio.fail_after(30):
+            async with anyio.create_task_group() as tg:
+                for _ in range(8):
+                    tg.start_soon(r2.get_object, "bkt", "k")
+        assert len(set(server.ports())) == 2
+        assert transport.pool.in_use == 0 and transport.pool.waiting == 0

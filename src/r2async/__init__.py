@@ -87,6 +87,7 @@ if TYPE_CHECKING:
         ListObjectsV1Result,
         ObjectInfo,
     )
+    from ._pool import PoolTransport
     from ._streaming import ObjectStream
     from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
 
@@ -144,6 +145,7 @@ __all__ = [
     "ObjectStream",
     "Part",
     "PermissionDeniedError",
+    "PoolTransport",
     "PreconditionFailedError",
     "PresignedRequest",
     "ProgressCallback",
@@ -168,6 +170,7 @@ _LAZY: dict[str, str] = {
     "APITimeoutError": "._exceptions",
     "AbortMultipartUploadResult": "._models_multipart",
     "AiohttpTransport": "._aiohttp_transport",
+    "PoolTransport": "._pool",
     "BadDigestError": "._exceptions",
     "BadRequestError": "._exceptions",
     "Bucket": "._operations.buckets",

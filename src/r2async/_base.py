@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
@@ -136,7 +137,7 @@ class _Shared:
 
                 # One SSL context per process (building one costs 50-90 ms), also for
                 # http:// endpoints, where httpx would otherwise build one per client.
-                transport = PoolTransport(ssl_context=_shared_ssl_context(), limits=DEFAULT_LIMITS)
+                transport = PoolTransport()
             else:
                 from ._pool import PoolTransport
 
@@ -210,8 +211,14 @@ class _Gate:
 
     @classmethod
     def for_client(cls, http: httpx.AsyncClient) -> _Gate | None:
-        """A gate sized to a user's client pool, or None when its size cannot be read."""
-        pool = getattr(getattr(http, "_transport", None), "_pool", None)
+        """A gate sized to a user's client pool; None for r2async's pool or an unknown size."""
+        transport = getattr(http, "_transport", None)
+        # r2async's pool queues in O(1) itself. Looked up, not imported: a transport cannot be
+        # a PoolTransport unless that module is loaded, and importing it costs anyio+httpcore.
+        pool_module = sys.modules.get("r2async._pool")
+        if pool_module is not None and isinstance(transport, pool_module.PoolTransport):
+            return None
+        pool = getattr(transport, "_pool", None)
         limit = getattr(pool, "_max_connections", None)
         # httpcore stores "no limit" as sys.maxsize: nothing to queue for then.
         if isinstance(limit, int) and not isinstance(limit, bool) and 0 < limit < 2**31:

@@ -46,13 +46,47 @@ _Key = tuple[bytes, bytes, int]
 
 
 class PoolTransport(httpx.AsyncHTTPTransport):
-    """httpx's default transport (HTTP/1.1) over r2async's ``ConnectionPool``."""
+    """httpx's ``AsyncHTTPTransport`` (HTTP/1.1) over r2async's constant-time connection pool.
 
-    def __init__(self, *, ssl_context: ssl.SSLContext, limits: httpx.Limits) -> None:
+    ``R2Client()`` sends through one by default. Give one to your own client, e.g.
+    ``R2Client(http_client=httpx.AsyncClient(transport=PoolTransport(), event_hooks=...))``,
+    to keep r2async's pool with an ``httpx.AsyncClient`` you configure.
+    """
+
+    def __init__(
+        self,
+        *,
+        limits: httpx.Limits | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        """Create the transport; it connects on the first request.
+
+        Args:
+            limits: connection limits (default: R2Client's, 64 connections, 32 kept alive 30 s).
+            ssl_context: for https:// (default: one verifying context shared by the process).
+        """
+        if limits is None:
+            from ._config import DEFAULT_LIMITS
+
+            limits = DEFAULT_LIMITS
+        elif not isinstance(limits, httpx.Limits):
+            raise TypeError(f"limits must be an httpx.Limits, got {type(limits).__name__}")
+        if ssl_context is None:
+            from ._base import _shared_ssl_context
+
+            ssl_context = _shared_ssl_context()
+        elif not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError(
+                f"ssl_context must be an ssl.SSLContext, got {type(ssl_context).__name__}"
+            )
         super().__init__(verify=ssl_context, limits=limits, trust_env=False)
         # httpx sends through self._pool (handle_async_request, aclose, __aenter__/__aexit__),
         # which it has just set to an httpcore.AsyncConnectionPool that never opened anything.
-        self._pool = ConnectionPool(ssl_context=ssl_context, limits=limits)  # type: ignore[assignment]
+        self.pool = ConnectionPool(ssl_context=ssl_context, limits=limits)
+        self._pool = self.pool  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
 
 class _Waiter:
