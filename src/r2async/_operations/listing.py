@@ -19,7 +19,8 @@ import datetime as dt
 import hashlib
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from itertools import repeat
 from urllib.parse import unquote_plus
 
@@ -504,9 +505,26 @@ def _fast_decode(values: list[str], url_encoded: bool) -> list[str]:
 
 
 def _fast_dates(values: list[str | None]) -> list[dt.datetime | None]:
+    """``parse_iso_date`` over a column."""
     # Listings often repeat timestamps (objects written in the same second): parse each
     # distinct one once.
-    table = {v: parse_iso_date(v) for v in dict.fromkeys(values)}
+    distinct = list(dict.fromkeys(values))
+    parsed: list[dt.datetime | None] | None = None
+    if None not in distinct and "" not in distinct:
+        joined = "\x00".join(distinct)  # type: ignore[arg-type]
+        # All in UTC with a "Z" at the end, as S3 writes them: parse_iso_date without a call
+        # per value (the offset makes every result aware, so none needs its zone set).
+        if joined.endswith("Z") and joined.count("Z\x00") == len(distinct) - 1:
+            fromisoformat = dt.datetime.fromisoformat
+            try:
+                parsed = [fromisoformat(v.replace("Z", "+00:00")) for v in distinct]  # type: ignore[union-attr]
+            except ValueError:
+                parsed = None
+    if parsed is None:
+        parsed = [parse_iso_date(v) for v in distinct]
+    if len(distinct) == len(values):
+        return parsed
+    table = dict(zip(distinct, parsed, strict=True))
     return list(map(table.__getitem__, values))
 
 
@@ -522,10 +540,20 @@ def _fast_sizes(values: list[str | None]) -> list[int]:
 
 
 def _fast_etags(values: list[str | None]) -> list[str | None]:
-    # _quoted over a column.
+    """``_quoted`` over a column."""
+    if values and None not in values:
+        # Usually every ETag is already quoted, which the joined column shows at once.
+        joined = "\x00".join(values)  # type: ignore[arg-type]
+        if joined[:1] == '"' and joined.count('\x00"') == len(values) - 1:
+            return values
     return [
         e if e and (e[0] == '"' or e[:2] == "W/") else (f'"{e}"' if e else None) for e in values
     ]
+
+
+def _none_if_empty(values: list[str | None]) -> list[str | None]:
+    # [v or None for v in values], skipping the copy when no value is empty.
+    return [v or None for v in values] if "" in values else values
 
 
 # ObjectInfo's fields in order, with their types and defaults: what _fast_group_objects
@@ -581,6 +609,13 @@ _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
+def _consume(iterator: Iterator[object]) -> None:
+    deque(iterator, maxlen=0)
+
+
+_FIELD_INDEX = {name: index for index, name in enumerate(_OBJECT_FIELDS)}
+
+
 def _fast_group_objects(
     group: _listparse.ContentsGroup, url_encoded: bool, construct: bool
 ) -> list[ObjectInfo]:
@@ -592,8 +627,8 @@ def _fast_group_objects(
     owner_ids: Iterable[str | None] = repeat(None)
     owner_names: Iterable[str | None] = repeat(None)
     if group.owner is not None:
-        owner_ids = [v or None for v in group.owner[0]]
-        owner_names = [v or None for v in group.owner[1]]
+        owner_ids = _none_if_empty(group.owner[0])
+        owner_names = _none_if_empty(group.owner[1])
         given += ["owner_id", "owner_display_name"]
     algorithms: Iterable[tuple[str, ...]] = repeat(())
     if group.checksum_algorithms is not None:
@@ -617,35 +652,28 @@ def _fast_group_objects(
         )
     # Every value already has its field's type (str, datetime, int, tuple of str, None),
     # so validating would only copy them: build the instances as model_construct does, in
-    # a third of the time of validating the page.
-    fields_set = frozenset(given)
-    new = object.__new__
-    out: list[ObjectInfo] = []
-    append = out.append
-    for key, modified, etag, size, storage_class, oid, oname, algs, ctype in columns:
-        obj = new(ObjectInfo)
-        _set_dict(
-            obj,
-            {
-                "key": key,
-                "last_modified": modified,
-                "etag": etag,
-                "size": size,
-                "storage_class": storage_class,
-                "owner_id": oid,
-                "owner_display_name": oname,
-                "checksum_algorithms": algs,
-                "checksum_type": ctype,
-            },
-        )
-        _set_fields_set(obj, set(fields_set))
-        _set_extra(obj, None)
-        _set_private(obj, None)
-        append(obj)
-    return out
-
-
-_FIELD_INDEX = {name: index for index, name in enumerate(_OBJECT_FIELDS)}
+    # C loops (map) rather than a Python loop: a fifth of the time of validating the page.
+    dicts = [
+        {
+            "key": key,
+            "last_modified": modified,
+            "etag": etag,
+            "size": size,
+            "storage_class": storage_class,
+            "owner_id": oid,
+            "owner_display_name": oname,
+            "checksum_algorithms": algs,
+            "checksum_type": ctype,
+        }
+        for key, modified, etag, size, storage_class, oid, oname, algs, ctype in columns
+    ]
+    count = len(dicts)
+    objects: list[ObjectInfo] = list(map(object.__new__, repeat(ObjectInfo, count)))
+    _consume(map(_set_dict, objects, dicts))
+    _consume(map(_set_fields_set, objects, map(set, repeat(frozenset(given), count))))
+    _consume(map(_set_extra, objects, repeat(None)))
+    _consume(map(_set_private, objects, repeat(None)))
+    return objects
 
 
 def _fast_objects(page: _listparse.Listing, url_encoded: bool) -> list[ObjectInfo]:
