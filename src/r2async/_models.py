@@ -151,6 +151,11 @@ def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
     Args:
         headers: the response headers (case-insensitive mapping, e.g. ``httpx.Headers``).
     """
+    # r2async's response headers keep a dict of lower-cased names (see _base._IndexedHeaders):
+    # read that directly, it answers as httpx.Headers does for the lower-case names used here.
+    lookup = getattr(headers, "_lookup", None)
+    if lookup is not None:
+        headers = lookup()
     get = headers.get
     fields: dict[str, Any] = {
         "content_length": _int(get("content-length")),
