@@ -223,6 +223,7 @@ class TransferMethods(_ClientBase):
         progress: tr.ProgressCallback | None = None,
         verify_md5: bool = True,
         fsync: bool = False,
+        resume: bool = False,
         if_match: str | None = None,
         if_none_match: str | None = None,
         if_modified_since: DateLike | None = None,
@@ -239,6 +240,13 @@ class TransferMethods(_ClientBase):
         first response's ETag, so an object overwritten meanwhile fails with
         PreconditionFailedError instead of mixing two versions.
 
+        With ``resume=True`` the partial file is ``<path>.r2async-part`` instead, and it is kept
+        on failure or cancellation together with ``<path>.r2async-part.json``, which records the
+        object's bucket, key, ETag, size, the part size and the completed parts. A later call
+        with ``resume=True`` (same path, bucket, key and ``part_size``) fetches only the
+        missing parts if the object still has that ETag and size, and starts over otherwise
+        (or when the sidecar is unreadable). Both files are gone once the download succeeds.
+
         Args:
             bucket: the bucket name.
             key: the object key.
@@ -252,6 +260,9 @@ class TransferMethods(_ClientBase):
             fsync: flush the file (and the directory entry) to disk before and after the
                 rename, so even a power loss cannot leave a complete-looking but empty file;
                 halves throughput on a typical disk (default False, like curl and the AWS CLI).
+            resume: keep a partial download on failure and continue it on the next call with
+                ``resume=True``; bytes already on disk are reported to ``progress`` first, in
+                one call (default False: the partial file is deleted on failure).
             if_match: download only if the ETag matches (PreconditionFailedError otherwise).
             if_none_match: download only if the ETag differs (NotModifiedError otherwise).
             if_modified_since: download only if changed since then (NotModifiedError).
@@ -260,6 +271,8 @@ class TransferMethods(_ClientBase):
             headers: extra headers for every GET of this download.
             timeout: each request's timeout (default: the client's).
         """
+        if not isinstance(resume, bool):
+            raise TypeError(f"resume must be a bool, got {type(resume).__name__}")
         opts = tr.DownloadOptions.build(
             bucket,
             key,
@@ -280,7 +293,12 @@ class TransferMethods(_ClientBase):
         if not isinstance(dest, str) or not dest:
             raise TypeError("path must be a non-empty str or os.PathLike[str]")
         return await tr.download_file(
-            cast("R2Client", self), opts, dest, verify_md5=bool(verify_md5), fsync=bool(fsync)
+            cast("R2Client", self),
+            opts,
+            dest,
+            verify_md5=bool(verify_md5),
+            fsync=bool(fsync),
+            resume=resume,
         )
 
     def download_stream(

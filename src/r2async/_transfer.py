@@ -34,6 +34,12 @@ Downloads (``download_file``, ``download_stream``)
       optionally fsyncs (``fsync=True``: measured to halve throughput, so off by default; it
       only matters for power loss), and only then renames it over the destination. On any
       failure or cancellation the temporary file is deleted and the destination is untouched.
+    * ``download_file(resume=True)`` instead writes ``<dest>.r2async-part`` and keeps it on
+      failure, with a sidecar ``<dest>.r2async-part.json`` (bucket, key, ETag, size, part size,
+      completed parts; rewritten atomically after each part is fully written). A later
+      resumable call GETs the first missing part unpinned: if its Content-Range size and ETag
+      match the sidecar, only the missing parts are fetched (pinned with If-Match); otherwise,
+      or if the sidecar is unreadable or for another key, it starts over from an empty file.
     * ``download_stream`` yields the bytes in order while up to ``concurrency`` parts are
       fetched ahead (memory <= ``part_size * concurrency``).
 
@@ -44,8 +50,10 @@ primitives, so transfers run under asyncio and trio.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import inspect
+import json
 import os
 import re
 import secrets
@@ -1015,10 +1023,13 @@ async def _close_shielded(stream: ObjectStream) -> None:
 class _FirstResponse:
     """The opening GET: its stream, the object's size and ETag, and the byte span it covers."""
 
-    def __init__(self, stream: ObjectStream, size: int, etag: str | None, end: int) -> None:
+    def __init__(
+        self, stream: ObjectStream, size: int, etag: str | None, end: int, start: int = 0
+    ) -> None:
         self.stream = stream
         self.size = size
         self.etag = etag
+        self.start = start  # first byte this response carries (not 0 only for a resumed download)
         self.end = end  # last byte (inclusive) this response carries; -1 for an empty object
 
 
@@ -1104,13 +1115,171 @@ def _fsync_dir(directory: str) -> None:
         os.close(fd)
 
 
-def _temp_path(path: str) -> tuple[str, str, str]:
-    # The temporary file lives beside the destination so the final rename stays atomic.
+def _temp_path(path: str, *, resume: bool = False) -> tuple[str, str, str]:
+    # The temporary file lives beside the destination so the final rename stays atomic. A
+    # resumable download uses a fixed name, so a later call can find it again.
     dest = os.path.abspath(path)
     directory, name = os.path.split(dest)
     if os.path.isdir(dest):
         raise IsADirectoryError(f"{path!r} is a directory; pass the path of the file to write")
+    if resume:
+        return dest, directory, dest + RESUME_SUFFIX
     return dest, directory, os.path.join(directory, f".{name}.r2async-{secrets.token_hex(4)}.part")
+
+
+# download_file(resume=True) keeps its partial file at <path>.r2async-part, and which parts of
+# it are complete in <path>.r2async-part.json.
+RESUME_SUFFIX = ".r2async-part"
+RESUME_STATE_SUFFIX = ".json"
+_RESUME_VERSION = 1
+
+
+def _unlink(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+class _ResumeState:
+    """The sidecar of a resumable download: which object version, and which parts are on disk.
+
+    Part ``i`` is bytes ``i * part_size`` to ``min((i + 1) * part_size, size) - 1``. A part is
+    recorded only after all its bytes were written to the partial file, and the sidecar is
+    replaced atomically (temporary file + ``os.replace``), so it never claims missing bytes.
+    """
+
+    def __init__(self, part_path: str, opts: DownloadOptions) -> None:
+        self.part_path = part_path
+        self.path = part_path + RESUME_STATE_SUFFIX
+        self.bucket = opts.bucket
+        self.key = opts.key
+        self.part_size = opts.part_size
+        self.etag: str | None = None
+        self.size = 0
+        self.done: set[int] = set()
+        self.on_disk = False  # the sidecar file exists and describes the partial file
+        self._generation = 0
+        self._saved_generation = 0
+        self._lock = threading.Lock()
+
+    @property
+    def parts(self) -> int:
+        return -(-self.size // self.part_size)
+
+    def span(self, index: int) -> tuple[int, int]:
+        start = index * self.part_size
+        return start, min(start + self.part_size, self.size) - 1
+
+    def missing(self) -> list[int]:
+        return [i for i in range(self.parts) if i not in self.done]
+
+    def bytes_done(self) -> int:
+        return sum(self.span(i)[1] - self.span(i)[0] + 1 for i in self.done)
+
+    def load(self) -> bool:
+        """Read the sidecar (blocking); True if it fits this download and the partial file."""
+        try:
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read(16 * MiB))
+            etag, size, done = data["etag"], data["size"], data["done"]
+            if (
+                data["version"] != _RESUME_VERSION
+                or data["bucket"] != self.bucket
+                or data["key"] != self.key
+                or data["part_size"] != self.part_size
+                or not isinstance(etag, str)
+                or not etag
+                or type(size) is not int
+                or size <= 0
+                or not isinstance(done, list)
+            ):
+                return False
+            self.etag, self.size = etag, size
+            if not all(type(i) is int and 0 <= i < self.parts for i in done):
+                return False
+            on_disk = os.stat(self.part_path).st_size
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):
+            return False
+        self.done = set(done)
+        needed = max((self.span(i)[1] + 1 for i in self.done), default=0)
+        if not needed <= on_disk <= size:
+            return False
+        self.on_disk = True
+        return True
+
+    def reset(self) -> None:
+        """Forget everything and delete the sidecar (blocking)."""
+        self.etag, self.size, self.done = None, 0, set()
+        self.on_disk = False
+        _unlink(self.path)
+        _unlink(self.path + ".tmp")
+
+    def start(self, etag: str | None, size: int) -> None:
+        """Track a fresh download of the object version ``etag`` of ``size`` bytes."""
+        self.etag, self.size, self.done = etag, size, set()
+
+    @property
+    def active(self) -> bool:
+        # Without an ETag no later call could tell whether the object changed.
+        return self.etag is not None and self.size > 0
+
+    def snapshot(self, index: int) -> tuple[int, list[int]]:
+        """Mark part ``index`` complete; returns what ``save`` should write."""
+        self.done.add(index)
+        self._generation += 1
+        return self._generation, sorted(self.done)
+
+    def save(self, generation: int, done: list[int], fd: int, fsync: bool) -> None:
+        """Write the sidecar atomically (blocking; parts may finish in parallel threads)."""
+        with self._lock:
+            if generation <= self._saved_generation:
+                return  # a newer state (a superset of this one) is already written
+            if fsync:
+                os.fsync(fd)  # the recorded parts' bytes reach the disk before the claim does
+            state = {
+                "version": _RESUME_VERSION,
+                "bucket": self.bucket,
+                "key": self.key,
+                "etag": self.etag,
+                "size": self.size,
+                "part_size": self.part_size,
+                "done": done,
+            }
+            tmp = self.path + ".tmp"
+            with open(tmp, "w", encoding="utf-8") as f:
+                json.dump(state, f)
+            os.replace(tmp, self.path)
+            self._saved_generation = generation
+            self.on_disk = True
+
+
+async def _open_resumed(
+    client: R2Client, opts: DownloadOptions, state: _ResumeState
+) -> _FirstResponse | None:
+    """GET the first missing part, unpinned; None if the object is not the recorded version."""
+    missing = state.missing()
+    # All parts done (interrupted just before the rename): fetch the last one again, so the
+    # download still gets the object's current metadata and proves it unchanged.
+    index = missing[0] if missing else state.parts - 1
+    state.done.discard(index)
+    start, end = state.span(index)
+    stream = opts.stream(client, (start, end), None)
+    try:
+        await stream.__aenter__()
+    except InvalidRangeError:
+        return None  # the object shrank
+    try:
+        meta = stream.metadata
+        try:
+            span = _content_range(meta)
+        except IntegrityError:
+            span = None
+        if span != (start, end, state.size) or meta.etag != state.etag:
+            await _close_shielded(stream)
+            return None
+        return _FirstResponse(stream, state.size, meta.etag, end, start)
+    except BaseException:
+        await _close_shielded(stream)
+        raise
 
 
 async def download_file(
@@ -1120,21 +1289,52 @@ async def download_file(
     *,
     verify_md5: bool,
     fsync: bool,
+    resume: bool = False,
 ) -> DownloadResult:
     """Download to ``path`` through a temporary file renamed into place when complete."""
-    dest, directory, tmp = await anyio.to_thread.run_sync(_temp_path, path)
-    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    dest, directory, tmp = await anyio.to_thread.run_sync(
+        functools.partial(_temp_path, path, resume=resume)
+    )
+    state = _ResumeState(tmp, opts) if resume else None
+    resuming = False
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    if state is None:
+        flags |= os.O_EXCL
+    else:
+        resuming = await anyio.to_thread.run_sync(state.load)
+        if not resuming:
+            # Start over: no bytes of an unknown or other object version may be reused.
+            await anyio.to_thread.run_sync(state.reset)
+            flags |= os.O_TRUNC
     out_fd: int = await anyio.to_thread.run_sync(os.open, tmp, flags, 0o666)
     fd: int | None = out_fd
     lock = threading.Lock()
     progress = Progress(opts.progress, None)
+    discard = state is None  # delete the partial file on failure
     try:
-        first = await open_first(client, opts)
+        first: _FirstResponse | None = None
+        if state is not None and resuming:
+            first = await _open_resumed(client, opts, state)
+            if first is None:  # the object changed since: start over
+                resuming = False
+                await anyio.to_thread.run_sync(state.reset)
+                await anyio.to_thread.run_sync(os.ftruncate, out_fd, 0)
+        if first is None:
+            first = await open_first(client, opts)
         size, etag = first.size, first.etag
         progress.total = size
         failure: list[Exception] = []
         slots = anyio.Semaphore(opts.concurrency)
         written = 0
+        if state is not None and resuming:
+            spans = [state.span(i) for i in state.missing() if state.span(i)[0] != first.start]
+            written = state.bytes_done()
+            await progress.add(written)  # the bytes already on disk, reported first
+        else:
+            spans = _spans(first.end, size, opts.part_size)
+            if state is not None:
+                state.start(etag, size)
+        track = state is not None and state.active
 
         async def consume(stream: ObjectStream, start: int, end: int) -> None:
             nonlocal written
@@ -1153,6 +1353,10 @@ async def download_file(
                 raise IntegrityError(
                     f"GetObject of {opts.key!r} bytes {start}-{end} ended after {pos - start} bytes"
                 )
+            if track:
+                assert state is not None
+                generation, done = state.snapshot(start // opts.part_size)
+                await anyio.to_thread.run_sync(state.save, generation, done, out_fd, fsync)
 
         async def fetch(start: int, end: int) -> None:
             stream = opts.stream(client, (start, end), etag)
@@ -1183,9 +1387,9 @@ async def download_file(
 
         async with anyio.create_task_group() as tg:
             await slots.acquire()
-            tg.start_soon(guarded, tg, consume, first.stream, 0, first.end)
+            tg.start_soon(guarded, tg, consume, first.stream, first.start, first.end)
             try:
-                for start, end in _spans(first.end, size, opts.part_size):
+                for start, end in spans:
                     await slots.acquire()
                     tg.start_soon(guarded, tg, fetch, start, end)
             except Exception as exc:  # pragma: no cover - defensive
@@ -1196,6 +1400,7 @@ async def download_file(
             raise failure[0]
         actual = os.fstat(out_fd).st_size
         if written != size or actual != size:
+            discard = True  # the bytes on disk are wrong: never resume from them
             raise IntegrityError(
                 f"downloaded {written:,} bytes of {opts.key!r} (file has {actual:,}) but the "
                 f"object has {size:,}"
@@ -1210,6 +1415,7 @@ async def download_file(
         ):
             digest = await anyio.to_thread.run_sync(_md5_of_fd, out_fd, size)
             if digest.lower() != plain.lower():
+                discard = True
                 raise IntegrityError(
                     f"the MD5 of the downloaded {opts.key!r} is {digest}, but its ETag is {plain}"
                 )
@@ -1223,12 +1429,16 @@ async def download_file(
         # Synchronous on purpose: a rename is instant, and no cancellation may land between
         # "replaced" and "reported as failed".
         os.replace(tmp, dest)
+        if state is not None:
+            state.reset()
     except BaseException:
         # No awaits here: cleanup must happen even while being cancelled.
         if fd is not None:
             os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+        if discard or state is None or not state.on_disk:
+            _unlink(tmp)
+            if state is not None:
+                state.reset()
         raise
     if fsync:
         await anyio.to_thread.run_sync(_fsync_dir, directory)
