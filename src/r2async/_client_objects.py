@@ -19,9 +19,7 @@ else:
     from ._lazy import LazyModule
 
     # The builders and result models (pydantic) load on the first request, not at import.
-    ops = LazyModule(
-        "r2async._operations.objects", globals(), "ops", also=("r2async._models",)
-    )
+    ops = LazyModule("r2async._operations.objects", globals(), "ops", also=("r2async._models",))
 
 
 class ObjectMethods(_ClientBase):
