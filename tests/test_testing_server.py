@@ -281,8 +281,14 @@ def test_r2_semantics_flags(server: LocalR2Server) -> None:
 @pytest.mark.integration
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_listens_only_on_its_own_loopback_ports(server: LocalR2Server) -> None:
-    listening = _listening_sockets(server.pid)
     chosen = set(server._ports.values()) | {p + 10000 for p in server._ports.values()}
+    # The server counts as started once S3 answers; weed's other components may take a
+    # moment longer to open their (gRPC) ports. Wait for those, bounded, then compare.
+    deadline = time.monotonic() + 15
+    listening = _listening_sockets(server.pid)
+    while not chosen <= {port for _, port in listening} and time.monotonic() < deadline:
+        time.sleep(0.05)
+        listening = _listening_sockets(server.pid)
     assert {port for _, port in listening} == chosen
     assert {ip for ip, _ in listening} == {"127.0.0.1"}
 
