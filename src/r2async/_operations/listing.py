@@ -20,8 +20,9 @@ import hashlib
 import re
 import xml.etree.ElementTree as ET
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from itertools import repeat
+from typing import Any
 from urllib.parse import unquote_plus
 
 from pydantic import BaseModel, Field, TypeAdapter
@@ -326,6 +327,34 @@ def _without_default_namespace(body: bytes) -> bytes:
     return body[:at] + body[end:]
 
 
+# Result fields the request chose, by query parameter: reported from the request, not from
+# the response (see the module docstring).
+_V2_ECHO = (
+    ("prefix", "prefix"),
+    ("delimiter", "delimiter"),
+    ("start_after", "start-after"),
+    ("continuation_token", "continuation-token"),
+)
+_V1_ECHO = (("prefix", "prefix"), ("delimiter", "delimiter"), ("marker", "marker"))
+
+
+def _echoed(spec: RequestSpec, names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The bucket and the listing parameters ``spec`` sent, as result fields."""
+    sent = dict(spec.query)
+    return {"bucket": spec.bucket or "", **{field: sent.get(param) for field, param in names}}
+
+
+def _next_marker(
+    objects: list[ObjectInfo], prefixes: list[str], server_marker: Callable[[], str | None]
+) -> str | None:
+    """A truncated V1 page's marker for the next request."""
+    # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
+    # Code-point order of str equals the UTF-8 byte order S3 lists in. Only an empty page
+    # falls back to the server's own NextMarker.
+    candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
+    return max(candidates) if candidates else server_marker()
+
+
 def _root(body: bytes, what: str) -> ET.Element:
     root = _xml.parse(_without_default_namespace(body), what=what)
     if root.tag != "ListBucketResult":
@@ -350,15 +379,10 @@ def _reference_list_objects(
     # that judges (and rejects) every document the fast reader does not take.
     root = _root(body, "ListObjectsV2 response")
     url_encoded = _url_encoded(root)
-    sent = dict(spec.query)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
     token = _xml.text(root, "NextContinuationToken") or None
     return ListObjectsResult(
-        bucket=spec.bucket or "",
-        prefix=sent.get("prefix"),
-        delimiter=sent.get("delimiter"),
-        start_after=sent.get("start-after"),
-        continuation_token=sent.get("continuation-token"),
+        **_echoed(spec, _V2_ECHO),
         max_keys=_int(_xml.text(root, "MaxKeys"), "MaxKeys"),
         key_count=_int(_xml.text(root, "KeyCount"), "KeyCount"),
         is_truncated=truncated,
@@ -417,25 +441,17 @@ def _reference_list_objects_v1(
     # The ElementTree reading, as for _reference_list_objects.
     root = _root(body, "ListObjects response")
     url_encoded = _url_encoded(root)
-    sent = dict(spec.query)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
     objects = _objects(root, url_encoded)
     prefixes = _common_prefixes(root, url_encoded)
-    next_marker: str | None = None
-    if truncated:
-        # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
-        # Code-point order of str equals the UTF-8 byte order S3 lists in.
-        candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
-        if candidates:
-            next_marker = max(candidates)
-        else:
-            server = _xml.text(root, "NextMarker")
-            next_marker = _decode(server, url_encoded) if server else None
+
+    def server_marker() -> str | None:
+        server = _xml.text(root, "NextMarker")
+        return _decode(server, url_encoded) if server else None
+
+    next_marker = _next_marker(objects, prefixes, server_marker) if truncated else None
     return ListObjectsV1Result(
-        bucket=spec.bucket or "",
-        prefix=sent.get("prefix"),
-        delimiter=sent.get("delimiter"),
-        marker=sent.get("marker"),
+        **_echoed(spec, _V1_ECHO),
         max_keys=_int(_xml.text(root, "MaxKeys"), "MaxKeys"),
         is_truncated=truncated,
         next_marker=next_marker,
@@ -699,15 +715,10 @@ def _fast_list_objects(
     page = _listparse.scan(body)
     fields = page.fields
     url_encoded = fields.get("EncodingType") == "url"
-    sent = dict(spec.query)
     truncated = _xml.boolean(fields.get("IsTruncated"))
     token = fields.get("NextContinuationToken") or None
     return ListObjectsResult(
-        bucket=spec.bucket or "",
-        prefix=sent.get("prefix"),
-        delimiter=sent.get("delimiter"),
-        start_after=sent.get("start-after"),
-        continuation_token=sent.get("continuation-token"),
+        **_echoed(spec, _V2_ECHO),
         max_keys=_fast_int(fields.get("MaxKeys")),
         key_count=_fast_int(fields.get("KeyCount")),
         is_truncated=truncated,
@@ -724,24 +735,18 @@ def _fast_list_objects_v1(
     page = _listparse.scan(body)
     fields = page.fields
     url_encoded = fields.get("EncodingType") == "url"
-    sent = dict(spec.query)
     truncated = _xml.boolean(fields.get("IsTruncated"))
     max_keys = _fast_int(fields.get("MaxKeys"))
     objects = _fast_objects(page, url_encoded)
     prefixes = _fast_prefixes(page, url_encoded)
-    next_marker: str | None = None
-    if truncated:
-        candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
-        if candidates:
-            next_marker = max(candidates)
-        else:
-            server = fields.get("NextMarker")
-            next_marker = _fast_decode([server], url_encoded)[0] if server else None
+
+    def server_marker() -> str | None:
+        server = fields.get("NextMarker")
+        return _fast_decode([server], url_encoded)[0] if server else None
+
+    next_marker = _next_marker(objects, prefixes, server_marker) if truncated else None
     return ListObjectsV1Result(
-        bucket=spec.bucket or "",
-        prefix=sent.get("prefix"),
-        delimiter=sent.get("delimiter"),
-        marker=sent.get("marker"),
+        **_echoed(spec, _V1_ECHO),
         max_keys=max_keys,
         is_truncated=truncated,
         next_marker=next_marker,
