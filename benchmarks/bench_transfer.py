@@ -190,18 +190,10 @@ def worker(job: dict[str, Any]) -> None:
 # -- orchestrator ------------------------------------------------------------------------------
 
 
-def available(client: str) -> bool:
-    module = {"r2async": "r2async", "aiobotocore": "aiobotocore", "obstore": "obstore"}[client]
+def available(module: str) -> bool:
+    """Whether ``module`` (a client, or aiohttp for r2async's fast transport) is installed."""
     try:
         __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
-def _fast_available() -> bool:
-    try:
-        __import__("aiohttp")
     except ImportError:
         return False
     return True
@@ -258,7 +250,7 @@ def main() -> None:
         # the machine's load and the disk's state drift over minutes.
         runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
         uploads: list[tuple[str, dict[str, Any]]] = [(c, {}) for c in clients]
-        if "r2async" in clients and _fast_available():
+        if "r2async" in clients and available("aiohttp"):
             uploads.insert(1, ("r2async", {"transport": "aiohttp"}))
         for n in range(rounds):
             for client, extra in uploads if n % 2 == 0 else uploads[::-1]:
@@ -270,7 +262,7 @@ def main() -> None:
         variants: list[tuple[str, dict[str, Any]]] = [(c, {}) for c in clients]
         if "r2async" in clients:
             variants.insert(1, ("r2async", {"fsync": True}))
-            if _fast_available():
+            if available("aiohttp"):
                 variants.insert(1, ("r2async", {"transport": "aiohttp"}))
         for n in range(rounds):
             for client, extra in variants if n % 2 == 0 else variants[::-1]:
