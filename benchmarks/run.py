@@ -1221,37 +1221,46 @@ def run_worker(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     return {"client": cfg["client"], "error": tail[0][:200]}
 
 
+def _fresh_runs(cmd: list[str], runs: int) -> dict[str, Any]:
+    """Run ``cmd`` (whose last stdout line is JSON with wall_ms and cpu_ms) in fresh processes.
+
+    As an installed package runs: bytecode cached (a development environment may set
+    PYTHONDONTWRITEBYTECODE, which would recompile every edited module each time), and one
+    unmeasured run first to write it and warm the file cache. Medians of ``runs``.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT, timeout=120)
+    walls, cpus = [], []
+    for _ in range(runs):
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+        lines = proc.stdout.strip().splitlines()
+        if proc.returncode != 0 or not lines or not lines[-1].startswith("{"):
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+            return {"error": tail[0][:200]}
+        row = json.loads(lines[-1])
+        walls.append(row["wall_ms"])
+        cpus.append(row["cpu_ms"])
+    return {
+        "wall_ms": statistics.median(walls),
+        "cpu_ms": statistics.median(cpus),
+        "min_wall_ms": min(walls),
+        "runs": runs,
+    }
+
+
 def measure_imports(runs: int, quick: bool, python: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, stmt in IMPORTS.items():
-        n = runs if (name.startswith("r2async") or not quick) else 1
         code = (
             "import time\n"
             "w, c = time.perf_counter(), time.process_time()\n"
             f"{stmt}\n"
-            "print(time.perf_counter() - w, time.process_time() - c)\n"
+            "w, c = time.perf_counter() - w, time.process_time() - c\n"
+            # JSON by hand: importing json first would preload it for the timed statement.
+            "print('{\"wall_ms\": %r, \"cpu_ms\": %r}' % (w * 1e3, c * 1e3))\n"
         )
-        walls, cpus = [], []
-        # As an installed package runs: bytecode cached (a development environment may set
-        # PYTHONDONTWRITEBYTECODE, which would recompile every edited module each time), and
-        # one unmeasured run first to write it and warm the file cache.
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        subprocess.run([python, "-c", code], capture_output=True, env=env)
-        for _ in range(n):
-            proc = subprocess.run([python, "-c", code], capture_output=True, text=True, env=env)
-            if proc.returncode != 0:
-                out[name] = {"error": "not installed"}
-                break
-            wall, cpu = map(float, proc.stdout.split())
-            walls.append(wall)
-            cpus.append(cpu)
-        else:
-            out[name] = {
-                "wall_ms": statistics.median(walls) * 1e3,
-                "cpu_ms": statistics.median(cpus) * 1e3,
-                "runs": n,
-                "min_wall_ms": min(walls) * 1e3,
-            }
+        n = runs if (name.startswith("r2async") or not quick) else 1
+        out[name] = _fresh_runs([python, "-c", code], n)
     return out
 
 
@@ -1281,33 +1290,12 @@ def measure_cold_start(
     """Time to first response: import, construct and one 1 KiB GET, each in a fresh process."""
     out: dict[str, Any] = {}
     runs = 3 if args.quick else 9
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     for client in clients:
         cfg = _cfg(args, "sink", endpoint, creds)
         cfg["client"] = client
         cfg["keys"] = ["cold/object"]
         cmd = [python, str(Path(__file__).resolve()), "--cold-start", json.dumps(cfg)]
-        walls, cpus = [], []
-        subprocess.run(cmd, capture_output=True, env=env, cwd=ROOT, timeout=120)  # warm caches
-        for _ in range(runs):
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
-            )
-            lines = proc.stdout.strip().splitlines()
-            if proc.returncode != 0 or not lines or not lines[-1].startswith("{"):
-                tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-                out[client] = {"error": tail[0][:200]}
-                break
-            row = json.loads(lines[-1])
-            walls.append(row["wall_ms"])
-            cpus.append(row["cpu_ms"])
-        else:
-            out[client] = {
-                "wall_ms": statistics.median(walls),
-                "cpu_ms": statistics.median(cpus),
-                "min_wall_ms": min(walls),
-                "runs": runs,
-            }
+        out[client] = _fresh_runs(cmd, runs)
     return out
 
 
