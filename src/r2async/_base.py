@@ -125,7 +125,6 @@ class _Shared:
         if self.http is None:
             # Created on first use so that constructing R2Client costs next to nothing.
             transport = self.transport
-            gated = False
             if transport == "aiohttp":
                 from ._aiohttp_transport import AiohttpTransport
 
@@ -138,10 +137,6 @@ class _Shared:
                 # One SSL context per process (building one costs 50-90 ms), also for
                 # http:// endpoints, where httpx would otherwise build one per client.
                 transport = PoolTransport()
-            else:
-                from ._pool import PoolTransport
-
-                gated = not isinstance(transport, PoolTransport)
             self.transport = transport
             # The client is what with_options views share and what aclose closes; requests
             # skip it (see _send).
@@ -151,10 +146,9 @@ class _Shared:
                 trust_env=False,
                 transport=transport,
             )
-            # A given transport (httpcore's pool) needs the queue in front of it (see
-            # _Gate); r2async's pool queues in O(1) itself, and aiohttp's does not need one.
-            if gated:
-                self.gate = _Gate.for_client(self.http)
+            # A given httpcore pool needs the queue in front of it (see _Gate); for r2async's
+            # pool, which queues in O(1) itself, and for aiohttp's, for_client gives None.
+            self.gate = _Gate.for_client(self.http)
         return self.http
 
     async def aclose(self) -> None:
