@@ -28,7 +28,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import sink
 
-from r2async._listparse import Unsupported, scan
 from r2async._operations.listing import (
     _reference_list_objects,
     _reference_list_objects_v1,
@@ -37,6 +36,7 @@ from r2async._operations.listing import (
     parse_list_objects,
     parse_list_objects_v1,
 )
+from r2async._operations.listparse import Unsupported, scan
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 KEYS = 1000

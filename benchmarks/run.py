@@ -188,7 +188,7 @@ class Adapter:
 
 class R2AsyncAdapter(Adapter):
     name = "r2async"
-    modules = ("r2async._client",)
+    modules = ("r2async._client.r2client",)
     fast = False
 
     def __init__(self, cfg: dict[str, Any]) -> None:
@@ -216,7 +216,7 @@ class R2AsyncAdapter(Adapter):
             # An r2async without the transport= argument: the transport through http_client.
             import httpx
 
-            from r2async._aiohttp_transport import AiohttpTransport
+            from r2async._transports.aiohttp_transport import AiohttpTransport
 
             kwargs = self._kwargs()
             del kwargs["transport"]
@@ -253,7 +253,7 @@ class R2AsyncAdapter(Adapter):
 
 class R2AsyncFastAdapter(R2AsyncAdapter):
     name = "r2async-fast"
-    modules = ("r2async._client", "r2async._aiohttp_transport", "aiohttp")
+    modules = ("r2async._client.r2client", "r2async._transports.aiohttp_transport", "aiohttp")
     fast = True
 
 
@@ -284,7 +284,7 @@ class _RawMixin(Adapter):
         # No presign_list_objects: a signed list URL made by hand with the same signer.
         import httpx
 
-        from r2async._auth import presign_url
+        from r2async._signing.auth import presign_url
 
         creds = signer._shared.settings.credentials
         self._urls["LIST", ""] = presign_url(
@@ -348,13 +348,13 @@ class HttpxPoolRawAdapter(HttpxRawAdapter):
     """The same-transport floor of R2Client(): httpx over r2async's connection pool."""
 
     name = "httpx-pool-raw"
-    modules = ("httpx", "r2async._pool")
+    modules = ("httpx", "r2async._transports.pool")
 
     def _transport(self) -> Any:
         import httpx
 
-        from r2async._base import _shared_ssl_context
-        from r2async._pool import PoolTransport
+        from r2async._transports.pool import PoolTransport
+        from r2async._transports.tls import shared_ssl_context as _shared_ssl_context
 
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
         return PoolTransport(ssl_context=_shared_ssl_context(), limits=limits)
@@ -362,10 +362,10 @@ class HttpxPoolRawAdapter(HttpxRawAdapter):
 
 class HttpxAiohttpRawAdapter(HttpxRawAdapter):
     name = "httpx-aiohttp-raw"
-    modules = ("httpx", "r2async._aiohttp_transport", "aiohttp")
+    modules = ("httpx", "r2async._transports.aiohttp_transport", "aiohttp")
 
     def _transport(self) -> Any:
-        from r2async._aiohttp_transport import AiohttpTransport
+        from r2async._transports.aiohttp_transport import AiohttpTransport
 
         return AiohttpTransport()
 
@@ -1257,7 +1257,7 @@ def measure_imports(runs: int, quick: bool, python: str) -> dict[str, Any]:
             f"{stmt}\n"
             "w, c = time.perf_counter() - w, time.process_time() - c\n"
             # JSON by hand: importing json first would preload it for the timed statement.
-            "print('{\"wall_ms\": %r, \"cpu_ms\": %r}' % (w * 1e3, c * 1e3))\n"
+            'print(\'{"wall_ms": %r, "cpu_ms": %r}\' % (w * 1e3, c * 1e3))\n'
         )
         n = runs if (name.startswith("r2async") or not quick) else 1
         out[name] = _fresh_runs([python, "-c", code], n)

@@ -11,8 +11,8 @@ from r2async import R2Client
 from r2async.testing import LocalR2Server, start_local_server
 
 # A separate user-style project with its own pytest.ini, run in its own pytest process by
-# tests/test_examples_user_style.py (it must not see these fixtures).
-collect_ignore = ["user_style"]
+# tests/examples/test_examples_user_style.py (it must not see these fixtures).
+collect_ignore = ["examples/user_style"]
 
 
 @pytest.fixture(scope="session")

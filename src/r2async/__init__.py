@@ -11,13 +11,10 @@ TYPE_CHECKING = False
 # Everything is loaded on first use (PEP 562 __getattr__ below): `import r2async`, and so the
 # pytest plugin every pytest run loads, costs next to nothing, and the first `from r2async
 # import X` loads what X needs. To export a name: add it to __all__ (sorted), to _LAZY (name ->
-# module) and to the TYPE_CHECKING imports (for type checkers); tests/test_lazy_import.py
-# checks the three agree.
+# module) and to the TYPE_CHECKING imports (for type checkers);
+# tests/unit/package/test_lazy_import.py checks the three agree.
 if TYPE_CHECKING:
-    from ._aiohttp_transport import AiohttpTransport
-    from ._auth import SigV4Auth, presign_url
-    from ._client import R2Client
-    from ._credentials import Credentials
+    from ._client.r2client import R2Client
     from ._exceptions import (
         APIConnectionError,
         APIStatusError,
@@ -87,9 +84,12 @@ if TYPE_CHECKING:
         ListObjectsV1Result,
         ObjectInfo,
     )
-    from ._pool import PoolTransport
+    from ._signing.auth import SigV4Auth, presign_url
+    from ._signing.credentials import Credentials
     from ._streaming import ObjectStream
     from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
+    from ._transports.aiohttp_transport import AiohttpTransport
+    from ._transports.pool import PoolTransport
 
 __version__ = "0.1.0"
 
@@ -169,8 +169,8 @@ _LAZY: dict[str, str] = {
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AbortMultipartUploadResult": "._models_multipart",
-    "AiohttpTransport": "._aiohttp_transport",
-    "PoolTransport": "._pool",
+    "AiohttpTransport": "._transports.aiohttp_transport",
+    "PoolTransport": "._transports.pool",
     "BadDigestError": "._exceptions",
     "BadRequestError": "._exceptions",
     "Bucket": "._operations.buckets",
@@ -182,7 +182,7 @@ _LAZY: dict[str, str] = {
     "CopyObjectResult": "._operations.copy",
     "CreateBucketResult": "._operations.buckets",
     "CreateMultipartUploadResult": "._models_multipart",
-    "Credentials": "._credentials",
+    "Credentials": "._signing.credentials",
     "DeleteBucketCorsResult": "._operations.bucket_config",
     "DeleteBucketLifecycleResult": "._operations.bucket_config",
     "DeleteBucketResult": "._operations.buckets",
@@ -223,16 +223,16 @@ _LAZY: dict[str, str] = {
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
-    "R2Client": "._client",
+    "R2Client": "._client.r2client",
     "R2Error": "._exceptions",
     "R2Model": "._models",
     "RateLimitError": "._exceptions",
     "ResponseParseError": "._exceptions",
-    "SigV4Auth": "._auth",
+    "SigV4Auth": "._signing.auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer",
-    "presign_url": "._auth",
+    "presign_url": "._signing.auth",
 }
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from ._credentials import Credentials
+from ._signing.credentials import Credentials
 
 REGION = "auto"
 JURISDICTIONS = ("eu", "fedramp", "us")

@@ -96,7 +96,7 @@ from ._operations.objects import object_write_headers
 from ._streaming import ObjectStream
 
 if TYPE_CHECKING:
-    from ._client import R2Client
+    from ._client.r2client import R2Client
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -20,7 +20,7 @@ from .._headers import (
     validate_key,
 )
 from .._models import _ChecksumFields, checksum_fields, parse_iso_date, request_id
-from .._sigv4 import encode_key
+from .._signing.sigv4 import encode_key
 from .._spec import RequestSpec
 
 __all__ = ["CopyObjectResult", "MetadataDirective", "build_copy_object", "parse_copy_object"]

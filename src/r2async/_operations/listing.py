@@ -28,12 +28,13 @@ from urllib.parse import unquote_plus
 from pydantic import BaseModel, Field, TypeAdapter
 from pydantic_core import PydanticUndefined
 
-from .. import _listparse, _xml
+from .. import _xml
 from .._body import prepare_body
 from .._exceptions import ResponseParseError
 from .._headers import validate_bucket, validate_key
 from .._models import R2Model, parse_iso_date, request_id
 from .._spec import RequestSpec
+from . import listparse as _listparse
 
 __all__ = [
     "DELETE_BATCH",
