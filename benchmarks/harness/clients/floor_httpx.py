@@ -14,8 +14,8 @@ class HttpxRawAdapter(RawAdapter):
     name = "httpx-raw"
     label = "raw httpx, unsigned (floor)"
     order = 30
-    modules = ("httpx",)
-    import_rows = (("httpx", "import httpx"),)
+    modules: tuple[str, ...] = ("httpx",)
+    import_rows: tuple[tuple[str, str], ...] = (("httpx", "import httpx"),)
 
     def _transport(self) -> Any:
         return None

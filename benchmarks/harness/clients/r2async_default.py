@@ -16,8 +16,8 @@ class R2AsyncAdapter(Adapter):
     name = "r2async"
     label = "r2async (httpx transport)"
     order = 10
-    modules = (CLIENT_MODULE,)
-    import_rows = (
+    modules: tuple[str, ...] = (CLIENT_MODULE,)
+    import_rows: tuple[tuple[str, str], ...] = (
         ("r2async", "import r2async"),
         ("r2async: from r2async import R2Client", "from r2async import R2Client"),
     )
