@@ -17,9 +17,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from . import _retry, _xml
+from . import _retry, _tracing, _xml
 from ._body import StreamLengthError
-from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CredentialsError,
+    R2Error,
+)
 from ._headers import HeaderMap, merge_call_headers
 from ._logging import log_attempt, logger
 from ._options import NOT_GIVEN, TimeoutTypes, to_timeout
@@ -44,6 +50,7 @@ from ._transports.sliced_body import SLICE, SlicedBody
 
 if TYPE_CHECKING:
     from ._session import Session
+    from ._signing.auth import SigV4Auth
     from ._transports.gate import Permit
 
 _EMPTY_STREAM = httpx.ByteStream(b"")
@@ -84,7 +91,31 @@ async def send(
             default False.
     """
     session = client._shared
+    if session.http is None:
+        await session.warm()
     http = session.client()
+    active = _tracing.tracer()
+    if active is None:
+        return await _attempts(client, session, http, spec, headers, timeout, stream, None)
+    return await _tracing.traced(
+        active,
+        spec,
+        session.endpoint,
+        lambda span: _attempts(client, session, http, spec, headers, timeout, stream, span),
+    )
+
+
+async def _attempts(
+    client: Sender,
+    session: Session,
+    http: httpx.AsyncClient,
+    spec: RequestSpec,
+    headers: HeaderMap | None,
+    timeout: TimeoutTypes,
+    stream: bool,
+    span: Any,
+) -> tuple[httpx.Response, bytes]:
+    # The retry loop of send(); ``span`` is the operation's span when tracing (else None).
     # When r2async owns the pool, requests go straight to the transport: AsyncClient.send
     # would add only auth, redirect, cookie and event-hook machinery that r2async does not
     # use on its own client (about 40% of the client CPU of a small request).
@@ -99,14 +130,19 @@ async def send(
     # Request event hooks of a user's http_client run after signing: guard the signed parts.
     guard = bool(http.event_hooks["request"])
     attempt = 0
+    clock_corrected = False
     while True:
-        request, signed = _signed_request(session, spec, url, merged, extensions, guard)
-        signed_url = request.url
         started = time.monotonic()
-        error: APIStatusError | APIConnectionError
+        error: R2Error
         status: int | None = None
         retry_headers: Mapping[str, str] | None = None
+        request: httpx.Request | None = None
         try:
+            # Static credentials: one signer. A provider's: refreshed ahead of expiry.
+            auth = session.auth if session.refresher is None else await session.signer(tmo.read)
+            assert auth is not None
+            request, signed = _signed_request(auth, spec, url, merged, extensions, guard)
+            signed_url = request.url
             response, permit = await _exchange(session, http, direct, request, tmo.pool)
             status = response.status_code
             answered, data = await _settle(
@@ -116,11 +152,23 @@ async def send(
                 _log(spec, attempt, status, started)
                 return response, data
             error = status_error(spec, response, data)
+            if (
+                error.code == "RequestTimeTooSkewed"
+                and not clock_corrected
+                and _correct_clock(session, response.headers)
+            ):
+                # Signed again at once with the server's time: not counted as a retry.
+                clock_corrected = True
+                _log(spec, attempt, status, started, error, 0.0)
+                continue
             retry_headers = response.headers
             retryable = is_retryable(error.status_code, error.code)
         except StreamLengthError:
             raise
+        except CredentialsError as exc:
+            error, retryable = exc, exc.retryable
         except httpx.TransportError as exc:
+            assert request is not None
             error, retryable = _transport_error(spec, url, request, exc, tmo)
         delay = _retry_delay(
             spec, error, retryable, attempt, client._max_retries, status, retry_headers
@@ -128,8 +176,42 @@ async def send(
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
             raise error
+        if span is not None:
+            _tracing.retry_event(span, attempt + 1, delay, error)
         await _retry.sleep(delay)
         attempt += 1
+
+
+_CLOCK_WARNED = False
+
+
+def _correct_clock(session: Session, headers: Mapping[str, str]) -> bool:
+    # RequestTimeTooSkewed: take the offset from the answer's Date header (as aws-sdk-js
+    # keeps a systemClockOffset), keep it for later requests and presigned URLs, log once.
+    global _CLOCK_WARNED
+    date = headers.get("date")
+    if not date:
+        return False
+    try:
+        from email.utils import parsedate_to_datetime
+
+        server = parsedate_to_datetime(date).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    offset = server - time.time()
+    # Within a second of the offset already in use, the clock is not what is wrong.
+    if abs(offset - session.clock_offset) < 1.0:
+        return False
+    session.set_clock_offset(offset)
+    if not _CLOCK_WARNED:
+        _CLOCK_WARNED = True
+        logger.warning(
+            "this machine's clock is %.0f s %s the server's (RequestTimeTooSkewed): "
+            "signing with the server's time from now on; fix the clock (NTP)",
+            abs(offset),
+            "behind" if offset > 0 else "ahead of",
+        )
+    return True
 
 
 def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:
@@ -177,7 +259,7 @@ async def _frame_body(spec: RequestSpec, merged: dict[str, str]) -> None:
 
 
 def _signed_request(
-    session: Session,
+    auth: SigV4Auth,
     spec: RequestSpec,
     url: httpx.URL,
     merged: dict[str, str],
@@ -193,7 +275,7 @@ def _signed_request(
     if isinstance(content, bytes) and len(content) > SLICE:
         # request.content (signed, replayed) stays; only what goes on the wire is sliced.
         request.stream = SlicedBody(content)
-    session.auth.sign(request)
+    auth.sign(request)
     signed: SignedHeaders | None = None
     if guard:
         signed = SignedHeaders(request.headers)
@@ -313,7 +395,7 @@ def _transport_error(
 
 def _retry_delay(
     spec: RequestSpec,
-    error: APIStatusError | APIConnectionError,
+    error: R2Error,
     retryable: bool,
     attempt: int,
     max_retries: int,

@@ -71,11 +71,22 @@ class PresignMethods(_ClientBase):
         if headers:
             signed.update(merge_call_headers(spec.headers, headers))
         url = self._url(spec)
-        now = _utcnow()
+        shared = self._shared
+        # A clock corrected by a server's RequestTimeTooSkewed applies to URLs too.
+        now = _utcnow() + dt.timedelta(seconds=shared.clock_offset)
+        credentials = shared.credentials()
+        if credentials.expires_at is not None:
+            # A URL cannot outlive the temporary credentials it is signed with.
+            left = int((credentials.expires_at - now).total_seconds())
+            if expires_in > left:
+                raise ValueError(
+                    f"expires_in={expires_in} outlives the temporary credentials it is signed "
+                    f"with ({max(left, 0)} s left); ask for at most that"
+                )
         presigned = presign_url(
             method=spec.method,
             url=url,
-            credentials=self._shared.settings.credentials,
+            credentials=credentials,
             expires_in=expires_in,
             headers=signed,
             now=now,
