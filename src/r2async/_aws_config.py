@@ -47,18 +47,21 @@ def _read(path: str, profile: str) -> configparser.RawConfigParser | None:
     if not os.path.isfile(path):
         return None
     parser = configparser.RawConfigParser(interpolation=None)
+    failure: str | None = None
     try:
         with open(path, encoding="utf-8") as f:
             parser.read_file(f, source=path)
     except (configparser.Error, UnicodeDecodeError, OSError) as exc:
         # configparser's message quotes the offending line; in a credentials file that may
-        # be a secret, so only the kind of error and its position are kept.
+        # be a secret, so only the kind of error and its position are kept, and the error is
+        # raised outside this block so that it is not even reachable as __context__.
         line = getattr(exc, "lineno", None)
-        where = f" (line {line})" if line else ""
+        failure = type(exc).__name__ + (f" (line {line})" if line else "")
+    if failure is not None:
         raise ValueError(
             f"cannot read the AWS configuration file {path} for profile {profile!r}: "
-            f"{type(exc).__name__}{where}; fix the file or pass credentials explicitly"
-        ) from None
+            f"{failure}; fix the file or pass credentials explicitly"
+        )
     return parser
 
 

@@ -161,6 +161,7 @@ class CloudflareTemporaryCredentials:
         started = dt.datetime.now(dt.timezone.utc)
         # Building the TLS context reads the CA bundle: off the event loop.
         context = await to_thread.run_sync(shared_ssl_context)
+        failure: str | None = None
         try:
             async with httpx.AsyncClient(
                 verify=context, timeout=self.timeout, trust_env=False, follow_redirects=False
@@ -176,10 +177,13 @@ class CloudflareTemporaryCredentials:
                 )
                 data = response.content[:_MAX_ANSWER]
         except httpx.HTTPError as exc:
-            # httpx's exception holds the request, and so the API token: not chained.
+            # httpx's exception holds the request, and so the API token: raised outside this
+            # block, so that it is neither the cause nor the context of r2async's error.
+            failure = type(exc).__name__
+        if failure is not None:
             raise TemporaryCredentialsError(
-                f"could not reach Cloudflare's API for temporary credentials: {type(exc).__name__}"
-            ) from None
+                f"could not reach Cloudflare's API for temporary credentials: {failure}"
+            )
         answer = _json(data)
         if response.status_code != 200 or not isinstance(answer, dict) or not answer.get("success"):
             raise TemporaryCredentialsError(
