@@ -9,6 +9,7 @@ and mapping failures to typed errors is ``_response``'s job.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -91,7 +92,7 @@ async def send(
             default False.
     """
     session = client._shared
-    if session.http is None:
+    if not session.warmed:
         await session.warm()
     http = session.client()
     active = _tracing.tracer()
@@ -155,7 +156,8 @@ async def _attempts(
             if (
                 error.code == "RequestTimeTooSkewed"
                 and not clock_corrected
-                and _correct_clock(session, response.headers)
+                and (spec.body is None or spec.body.replayable)
+                and _correct_clock(session, request, response.headers)
             ):
                 # Signed again at once with the server's time: not counted as a retry.
                 clock_corrected = True
@@ -185,23 +187,27 @@ async def _attempts(
 _CLOCK_WARNED = False
 
 
-def _correct_clock(session: Session, headers: Mapping[str, str]) -> bool:
+def _correct_clock(session: Session, request: httpx.Request, headers: Mapping[str, str]) -> bool:
     # RequestTimeTooSkewed: take the offset from the answer's Date header (as aws-sdk-js
     # keeps a systemClockOffset), keep it for later requests and presigned URLs, log once.
+    # Measured against the request's own x-amz-date: the clock the signer used.
     global _CLOCK_WARNED
     date = headers.get("date")
-    if not date:
+    signed = request.headers.get("x-amz-date")
+    if not date or not signed:
         return False
     try:
         from email.utils import parsedate_to_datetime
 
         server = parsedate_to_datetime(date).timestamp()
+        sent = dt.datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
     except (TypeError, ValueError, IndexError, OverflowError):
         return False
-    offset = server - time.time()
-    # Within a second of the offset already in use, the clock is not what is wrong.
-    if abs(offset - session.clock_offset) < 1.0:
+    skew = server - sent.timestamp()
+    # Within a couple of seconds, the clock is not what is wrong (the answer took time).
+    if abs(skew) < 2.0:
         return False
+    offset = session.clock_offset + skew
     session.set_clock_offset(offset)
     if not _CLOCK_WARNED:
         _CLOCK_WARNED = True

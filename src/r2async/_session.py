@@ -34,6 +34,7 @@ class Session:
         "refresher",
         "settings",
         "transport",
+        "warmed",
     )
 
     def __init__(
@@ -53,6 +54,7 @@ class Session:
         self.endpoint = settings.endpoint
         # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
         self.clock_offset = 0.0
+        self.warmed = False
         # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
         self.refresher: Refresher | None = None
         self.auth: SigV4Auth | None = None
@@ -97,17 +99,21 @@ class Session:
             self.auth.clock_offset = offset
 
     async def warm(self) -> None:
-        """Before the first request: build the shared TLS context in a worker thread.
+        """Before the first request, in a worker thread: what would otherwise block the loop.
 
-        Loading the CA bundle takes 50-90 ms; done inside ``client()`` it would block the
-        event loop at the first request.
+        Loading the CA bundle for the shared TLS context takes 50-90 ms, and pydantic's first
+        model build reads its plugins' entry points from disk; both run here, off the event
+        loop, once per client (cheap checks afterwards).
         """
-        if self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport):
-            from anyio import to_thread
+        if self.warmed:
+            return
+        from anyio import to_thread
 
-            from ._transports.tls import shared_ssl_context
-
-            await to_thread.run_sync(shared_ssl_context)
+        needs_tls = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        await to_thread.run_sync(
+            _warm, needs_tls, self.http is None and self.transport == "aiohttp"
+        )
+        self.warmed = True
 
     def client(self) -> httpx.AsyncClient:
         """The httpx client, created on first use (a RuntimeError once closed)."""
@@ -174,3 +180,17 @@ def check_transport(transport: object, http_client: httpx.AsyncClient | None) ->
 
         if importlib.util.find_spec("aiohttp") is None:
             raise ImportError("transport='aiohttp' needs aiohttp: pip install 'r2async[fast]'")
+
+
+def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
+    from . import _lazy
+
+    if uses_aiohttp:
+        # aiohttp builds its default TLS contexts when it is imported.
+        import aiohttp
+
+    if needs_tls:
+        from ._transports.tls import shared_ssl_context
+
+        shared_ssl_context()
+    _lazy.warm()

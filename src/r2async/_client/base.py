@@ -152,6 +152,9 @@ class _ClientBase:
             await shared.aclose()
 
     async def __aenter__(self) -> Self:
+        # In a worker thread, not on the loop: the TLS context, the deferred modules and the
+        # result models' validators (see Session.warm).
+        await self._shared.warm()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
