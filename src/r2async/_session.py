@@ -187,7 +187,7 @@ def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
 
     if uses_aiohttp:
         # aiohttp builds its default TLS contexts when it is imported.
-        import aiohttp
+        pass
 
     if needs_tls:
         from ._transports.tls import shared_ssl_context
