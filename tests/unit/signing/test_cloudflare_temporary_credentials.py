@@ -15,9 +15,9 @@ import logging
 import httpx
 import pytest
 import respx
+from tests.support.sigcheck import assert_signature_valid
 
 from r2async import CloudflareTemporaryCredentials, CredentialsError, R2Client
-from tests.support.sigcheck import assert_signature_valid
 
 API = "https://api.cloudflare.com/client/v4"
 S3 = "https://acct.r2.cloudflarestorage.com"

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tests.support.sigcheck import assert_signature_valid
 
 from r2async import Credentials, CredentialsError, R2Client
 from r2async._signing import providers
-from tests.support.sigcheck import assert_signature_valid
 
 BASE = "https://acct.r2.cloudflarestorage.com"
 NOW = 1_800_000_000.0
@@ -172,7 +172,7 @@ async def test_a_provider_returning_the_wrong_type_is_not_retried(no_sleep: list
     async with R2Client(account_id="acct", credentials=provider) as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
             route = mock.get("/bkt/k").respond(200)
-            with pytest.raises(CredentialsError, match="returned dict, not r2async.Credentials"):
+            with pytest.raises(CredentialsError, match=r"returned dict, not r2async\.Credentials"):
                 await r2.get_object("bkt", "k")
     assert route.call_count == 0 and no_sleep == []
 
@@ -231,7 +231,7 @@ async def test_presigning_uses_the_providers_credentials_and_respects_their_expi
 
 
 def test_bad_credentials_arguments_fail_before_any_request() -> None:
-    with pytest.raises(TypeError, match="credentials must be r2async.Credentials or a callable"):
+    with pytest.raises(TypeError, match=r"credentials must be r2async\.Credentials or a callable"):
         R2Client(account_id="acct", credentials="AKID:SECRET")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="either credentials= or access_key_id="):
         R2Client(
