@@ -414,7 +414,13 @@ def _retry_delay(
         if body is not None and not body.replayable:
             add_note(error, f"not retried: {body.why_not_replayable}")
             return None
-        delay = _retry.delay_for(attempt, retry_headers)
+        delay = _retry.delay_for(
+            attempt,
+            retry_headers,
+            rate_limited_write=spec.method not in ("GET", "HEAD")
+            and isinstance(error, APIStatusError)
+            and _retry.is_rate_limited(error.status_code, error.code),
+        )
         if delay is None:
             add_note(
                 error,
