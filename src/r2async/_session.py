@@ -31,6 +31,7 @@ class Session:
         "gate",
         "http",
         "owns_http",
+        "presign_host_checked",
         "refresher",
         "settings",
         "transport",
@@ -55,6 +56,8 @@ class Session:
         # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
         self.clock_offset = 0.0
         self.warmed = False
+        # Whether a presign has already warned about a host that is not R2's S3 endpoint.
+        self.presign_host_checked = False
         # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
         self.refresher: Refresher | None = None
         self.auth: SigV4Auth | None = None
