@@ -15,6 +15,25 @@ from r2async.testing import LocalR2Server, start_local_server
 collect_ignore = ["examples/user_style"]
 
 
+@pytest.fixture(autouse=True)
+def _no_aws_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep this machine's AWS configuration (variables, ~/.aws) out of every test."""
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    empty = tmp_path_factory.getbasetemp() / "no-aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
+
+
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[LocalR2Server]:
     """A real S3-compatible server (SeaweedFS) that verifies SigV4 signatures."""

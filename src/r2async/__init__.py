@@ -22,6 +22,7 @@ if TYPE_CHECKING:
         BadDigestError,
         BadRequestError,
         ConflictError,
+        CredentialsError,
         IntegrityError,
         InternalServerError,
         InvalidRangeError,
@@ -85,7 +86,9 @@ if TYPE_CHECKING:
         ObjectInfo,
     )
     from ._signing.auth import SigV4Auth, presign_url
+    from ._signing.cloudflare import CloudflareTemporaryCredentials
     from ._signing.credentials import Credentials
+    from ._signing.providers import CredentialsProvider
     from ._streaming import ObjectStream
     from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
     from ._transports.aiohttp_transport import AiohttpTransport
@@ -104,6 +107,7 @@ __all__ = [
     "Bucket",
     "BucketEncryption",
     "CORSRule",
+    "CloudflareTemporaryCredentials",
     "CompleteMultipartUploadResult",
     "CompletedPart",
     "ConflictError",
@@ -111,6 +115,8 @@ __all__ = [
     "CreateBucketResult",
     "CreateMultipartUploadResult",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -182,7 +188,10 @@ _LAZY: dict[str, str] = {
     "CopyObjectResult": "._operations.copy",
     "CreateBucketResult": "._operations.buckets",
     "CreateMultipartUploadResult": "._models_multipart",
+    "CloudflareTemporaryCredentials": "._signing.cloudflare",
     "Credentials": "._signing.credentials",
+    "CredentialsError": "._exceptions",
+    "CredentialsProvider": "._signing.providers",
     "DeleteBucketCorsResult": "._operations.bucket_config",
     "DeleteBucketLifecycleResult": "._operations.bucket_config",
     "DeleteBucketResult": "._operations.buckets",

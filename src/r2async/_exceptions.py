@@ -19,6 +19,7 @@ R2Error
 │   ├── RateLimitError 429 / SlowDown / TooManyRequests / TooMuchConcurrency
 │   ├── InternalServerError 5xx
 │   └── NotImplementedByR2Error 501
+├── CredentialsError              a credentials provider failed, hung or returned no Credentials
 ├── IntegrityError                the data received does not match what was promised
 └── ResponseParseError            the server answered something r2async cannot read
 ```
@@ -38,6 +39,7 @@ __all__ = [
     "BadDigestError",
     "BadRequestError",
     "ConflictError",
+    "CredentialsError",
     "IntegrityError",
     "InternalServerError",
     "InvalidRangeError",
@@ -71,6 +73,21 @@ class APIConnectionError(R2Error):
         self.method = method
         # The URL without its query string: a presigned query would carry a signature.
         self.url = url
+
+
+class CredentialsError(R2Error):
+    """A credentials provider failed, hung past its timeout, or returned no ``Credentials``.
+
+    No request was sent with stale or missing credentials. The provider's own exception, if
+    any, is chained as ``__cause__``; ``provider`` names the provider.
+    """
+
+    def __init__(self, message: str, *, provider: str = "", retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        # A provider that returned the wrong type will do so again: not worth a retry.
+        self.retryable = retryable
 
 
 class APITimeoutError(APIConnectionError):

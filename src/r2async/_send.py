@@ -9,6 +9,7 @@ and mapping failures to typed errors is ``_response``'s job.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import time
@@ -17,9 +18,15 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from . import _retry, _xml
+from . import _retry, _tracing, _xml
 from ._body import StreamLengthError
-from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    CredentialsError,
+    R2Error,
+)
 from ._headers import HeaderMap, merge_call_headers
 from ._logging import log_attempt, logger
 from ._options import NOT_GIVEN, TimeoutTypes, to_timeout
@@ -44,6 +51,7 @@ from ._transports.sliced_body import SLICE, SlicedBody
 
 if TYPE_CHECKING:
     from ._session import Session
+    from ._signing.auth import SigV4Auth
     from ._transports.gate import Permit
 
 _EMPTY_STREAM = httpx.ByteStream(b"")
@@ -84,7 +92,31 @@ async def send(
             default False.
     """
     session = client._shared
+    if not session.warmed:
+        await session.warm()
     http = session.client()
+    active = _tracing.tracer()
+    if active is None:
+        return await _attempts(client, session, http, spec, headers, timeout, stream, None)
+    return await _tracing.traced(
+        active,
+        spec,
+        session.endpoint,
+        lambda span: _attempts(client, session, http, spec, headers, timeout, stream, span),
+    )
+
+
+async def _attempts(
+    client: Sender,
+    session: Session,
+    http: httpx.AsyncClient,
+    spec: RequestSpec,
+    headers: HeaderMap | None,
+    timeout: TimeoutTypes,
+    stream: bool,
+    span: Any,
+) -> tuple[httpx.Response, bytes]:
+    # The retry loop of send(); ``span`` is the operation's span when tracing (else None).
     # When r2async owns the pool, requests go straight to the transport: AsyncClient.send
     # would add only auth, redirect, cookie and event-hook machinery that r2async does not
     # use on its own client (about 40% of the client CPU of a small request).
@@ -99,14 +131,19 @@ async def send(
     # Request event hooks of a user's http_client run after signing: guard the signed parts.
     guard = bool(http.event_hooks["request"])
     attempt = 0
+    clock_corrected = False
     while True:
-        request, signed = _signed_request(session, spec, url, merged, extensions, guard)
-        signed_url = request.url
         started = time.monotonic()
-        error: APIStatusError | APIConnectionError
+        error: R2Error
         status: int | None = None
         retry_headers: Mapping[str, str] | None = None
+        request: httpx.Request | None = None
         try:
+            # Static credentials: one signer. A provider's: refreshed ahead of expiry.
+            auth = session.auth if session.refresher is None else await session.signer(tmo.read)
+            assert auth is not None
+            request, signed = _signed_request(auth, spec, url, merged, extensions, guard)
+            signed_url = request.url
             response, permit = await _exchange(session, http, direct, request, tmo.pool)
             status = response.status_code
             answered, data = await _settle(
@@ -116,11 +153,24 @@ async def send(
                 _log(spec, attempt, status, started)
                 return response, data
             error = status_error(spec, response, data)
+            if (
+                error.code == "RequestTimeTooSkewed"
+                and not clock_corrected
+                and (spec.body is None or spec.body.replayable)
+                and _correct_clock(session, request, response.headers)
+            ):
+                # Signed again at once with the server's time: not counted as a retry.
+                clock_corrected = True
+                _log(spec, attempt, status, started, error, 0.0)
+                continue
             retry_headers = response.headers
             retryable = is_retryable(error.status_code, error.code)
         except StreamLengthError:
             raise
+        except CredentialsError as exc:
+            error, retryable = exc, exc.retryable
         except httpx.TransportError as exc:
+            assert request is not None
             error, retryable = _transport_error(spec, url, request, exc, tmo)
         delay = _retry_delay(
             spec, error, retryable, attempt, client._max_retries, status, retry_headers
@@ -128,8 +178,46 @@ async def send(
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
             raise error
+        if span is not None:
+            _tracing.retry_event(span, attempt + 1, delay, error)
         await _retry.sleep(delay)
         attempt += 1
+
+
+_CLOCK_WARNED = False
+
+
+def _correct_clock(session: Session, request: httpx.Request, headers: Mapping[str, str]) -> bool:
+    # RequestTimeTooSkewed: take the offset from the answer's Date header (as aws-sdk-js
+    # keeps a systemClockOffset), keep it for later requests and presigned URLs, log once.
+    # Measured against the request's own x-amz-date: the clock the signer used.
+    global _CLOCK_WARNED
+    date = headers.get("date")
+    signed = request.headers.get("x-amz-date")
+    if not date or not signed:
+        return False
+    try:
+        from email.utils import parsedate_to_datetime
+
+        server = parsedate_to_datetime(date).timestamp()
+        sent = dt.datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return False
+    skew = server - sent.timestamp()
+    # Within a couple of seconds, the clock is not what is wrong (the answer took time).
+    if abs(skew) < 2.0:
+        return False
+    offset = session.clock_offset + skew
+    session.set_clock_offset(offset)
+    if not _CLOCK_WARNED:
+        _CLOCK_WARNED = True
+        logger.warning(
+            "this machine's clock is %.0f s %s the server's (RequestTimeTooSkewed): "
+            "signing with the server's time from now on; fix the clock (NTP)",
+            abs(offset),
+            "behind" if offset > 0 else "ahead of",
+        )
+    return True
 
 
 def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:
@@ -177,7 +265,7 @@ async def _frame_body(spec: RequestSpec, merged: dict[str, str]) -> None:
 
 
 def _signed_request(
-    session: Session,
+    auth: SigV4Auth,
     spec: RequestSpec,
     url: httpx.URL,
     merged: dict[str, str],
@@ -193,7 +281,7 @@ def _signed_request(
     if isinstance(content, bytes) and len(content) > SLICE:
         # request.content (signed, replayed) stays; only what goes on the wire is sliced.
         request.stream = SlicedBody(content)
-    session.auth.sign(request)
+    auth.sign(request)
     signed: SignedHeaders | None = None
     if guard:
         signed = SignedHeaders(request.headers)
@@ -313,7 +401,7 @@ def _transport_error(
 
 def _retry_delay(
     spec: RequestSpec,
-    error: APIStatusError | APIConnectionError,
+    error: R2Error,
     retryable: bool,
     attempt: int,
     max_retries: int,
@@ -326,7 +414,13 @@ def _retry_delay(
         if body is not None and not body.replayable:
             add_note(error, f"not retried: {body.why_not_replayable}")
             return None
-        delay = _retry.delay_for(attempt, retry_headers)
+        delay = _retry.delay_for(
+            attempt,
+            retry_headers,
+            rate_limited_write=spec.method not in ("GET", "HEAD")
+            and isinstance(error, APIStatusError)
+            and _retry.is_rate_limited(error.status_code, error.code),
+        )
         if delay is None:
             add_note(
                 error,

@@ -12,6 +12,8 @@ import httpx
 
 from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, REGION, Settings
 from ._signing.auth import SigV4Auth
+from ._signing.credentials import Credentials
+from ._signing.providers import Refresher
 from ._transports.gate import Gate
 
 TransportChoice = Literal["httpx", "aiohttp"]
@@ -21,7 +23,20 @@ _TRANSPORTS = ("httpx", "aiohttp")
 class Session:
     """State shared by a client and every ``with_options`` view of it."""
 
-    __slots__ = ("auth", "closed", "endpoint", "gate", "http", "owns_http", "settings", "transport")
+    __slots__ = (
+        "auth",
+        "clock_offset",
+        "closed",
+        "endpoint",
+        "gate",
+        "http",
+        "owns_http",
+        "presign_host_checked",
+        "refresher",
+        "settings",
+        "transport",
+        "warmed",
+    )
 
     def __init__(
         self,
@@ -38,7 +53,18 @@ class Session:
         """
         self.settings = settings
         self.endpoint = settings.endpoint
-        self.auth = SigV4Auth(settings.credentials, region=REGION, service="s3")
+        # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
+        self.clock_offset = 0.0
+        self.warmed = False
+        # Whether a presign has already warned about a host that is not R2's S3 endpoint.
+        self.presign_host_checked = False
+        # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
+        self.refresher: Refresher | None = None
+        self.auth: SigV4Auth | None = None
+        if settings.credentials is not None:
+            self.auth = SigV4Auth(settings.credentials, region=REGION, service="s3")
+        else:
+            self.refresher = Refresher(settings.provider)
         self.http = http
         self.owns_http = http is None
         self.closed = False
@@ -46,6 +72,51 @@ class Session:
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
+
+    async def signer(self, timeout: float | None = None) -> SigV4Auth:
+        """The signer for the next attempt: the provider's current credentials, refreshed if due.
+
+        Args:
+            timeout: seconds the provider may take (default: the refresher's, 30 s).
+        """
+        assert self.refresher is not None
+        credentials = await self.refresher.get(timeout)
+        auth = self.auth
+        if auth is None or auth.credentials is not credentials:
+            auth = SigV4Auth(credentials, region=REGION, service="s3")
+            auth.clock_offset = self.clock_offset
+            self.auth = auth
+        return auth
+
+    def credentials(self) -> Credentials:
+        """The credentials to presign with now (synchronously)."""
+        if self.refresher is None:
+            assert self.settings.credentials is not None
+            return self.settings.credentials
+        return self.refresher.get_sync()
+
+    def set_clock_offset(self, offset: float) -> None:
+        """Sign from now on with this machine's clock plus ``offset`` seconds."""
+        self.clock_offset = offset
+        if self.auth is not None:
+            self.auth.clock_offset = offset
+
+    async def warm(self) -> None:
+        """Before the first request, in a worker thread: what would otherwise block the loop.
+
+        Loading the CA bundle for the shared TLS context takes 50-90 ms, and pydantic's first
+        model build reads its plugins' entry points from disk; both run here, off the event
+        loop, once per client (cheap checks afterwards).
+        """
+        if self.warmed:
+            return
+        from anyio import to_thread
+
+        needs_tls = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        await to_thread.run_sync(
+            _warm, needs_tls, self.http is None and self.transport == "aiohttp"
+        )
+        self.warmed = True
 
     def client(self) -> httpx.AsyncClient:
         """The httpx client, created on first use (a RuntimeError once closed)."""
@@ -112,3 +183,17 @@ def check_transport(transport: object, http_client: httpx.AsyncClient | None) ->
 
         if importlib.util.find_spec("aiohttp") is None:
             raise ImportError("transport='aiohttp' needs aiohttp: pip install 'r2async[fast]'")
+
+
+def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
+    from . import _lazy
+
+    if uses_aiohttp:
+        # aiohttp builds its default TLS contexts when it is imported.
+        pass
+
+    if needs_tls:
+        from ._transports.tls import shared_ssl_context
+
+        shared_ssl_context()
+    _lazy.warm()

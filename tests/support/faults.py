@@ -78,15 +78,16 @@ def respond(
     path: str | None = None,
 ) -> Fault:
     """Answer with an S3 error document instead of forwarding (the connection stays open)."""
-    return Fault("respond", status=status, code=code, headers=dict(headers or {}),
-                 method=method, path=path)
+    return Fault(
+        "respond", status=status, code=code, headers=dict(headers or {}), method=method, path=path
+    )
 
 
-def slow_down(retry_after: str = "1", *, method: str | None = None,
-              path: str | None = None) -> Fault:
+def slow_down(
+    retry_after: str = "1", *, method: str | None = None, path: str | None = None
+) -> Fault:
     """503 SlowDown with a Retry-After header."""
-    return respond(503, "SlowDown", headers={"Retry-After": retry_after}, method=method,
-                   path=path)
+    return respond(503, "SlowDown", headers={"Retry-After": retry_after}, method=method, path=path)
 
 
 def reset_before_body(*, method: str | None = None, path: str | None = None) -> Fault:
@@ -144,8 +145,9 @@ async def _read_head(reader: asyncio.StreamReader) -> _Message | None:
     return _parse_head(head)
 
 
-async def _read_body(reader: asyncio.StreamReader, msg: _Message, *, response: bool,
-                     head_request: bool = False) -> tuple[bytes, bool]:
+async def _read_body(
+    reader: asyncio.StreamReader, msg: _Message, *, response: bool, head_request: bool = False
+) -> tuple[bytes, bool]:
     """The raw body bytes as framed on the wire, and whether the body ended with the stream."""
     if response:
         status = int(msg.first_line.split(" ", 2)[1])
@@ -227,8 +229,12 @@ class FaultProxy:
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:
@@ -310,9 +316,7 @@ class FaultProxy:
                 await asyncio.wait_for(reader.read(1), fault.seconds)
             return upstream, False
         if upstream is None:
-            upstream = await asyncio.wait_for(
-                asyncio.open_connection(*self._upstream), _IO_TIMEOUT
-            )
+            upstream = await asyncio.wait_for(asyncio.open_connection(*self._upstream), _IO_TIMEOUT)
             self._writers.add(upstream[1])
         up_reader, up_writer = upstream
         up_writer.write(request.head + body)
@@ -320,8 +324,9 @@ class FaultProxy:
         response = await _read_head(up_reader)
         if response is None:
             raise ValueError("upstream closed without answering")
-        content, eof = await _read_body(up_reader, response, response=True,
-                                        head_request=method == "HEAD")
+        content, eof = await _read_body(
+            up_reader, response, response=True, head_request=method == "HEAD"
+        )
         self.forwarded.append((method, path))
         server_close = eof or (response.header("connection") or "").lower() == "close"
         if fault is not None and fault.kind == "reset_after_body":

@@ -12,7 +12,11 @@ from .._headers import HeaderMap, check_headers, check_operation_headers
 from .._options import NOT_GIVEN, TimeoutTypes, check_retries, to_timeout
 from .._send import merged_headers, request_url, send
 from .._session import Session, TransportChoice, check_transport
+from .._signing.credentials import Credentials
 from .._spec import RequestSpec
+
+if TYPE_CHECKING:
+    from .._signing.providers import CredentialsProvider
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -49,6 +53,8 @@ class _ClientBase:
         max_retries: int = DEFAULT_MAX_RETRIES,
         http_client: httpx.AsyncClient | None = None,
         transport: TransportChoice | httpx.AsyncBaseTransport = "httpx",
+        credentials: Credentials | CredentialsProvider | None = None,
+        profile: str | None = None,
     ) -> None:
         """Create a client. Unset values come from ``R2_*`` environment variables.
 
@@ -74,6 +80,12 @@ class _ClientBase:
                 only, ``pip install 'r2async[fast]'``, about a third of the CPU per request);
                 or an ``httpx.AsyncBaseTransport``, which r2async then closes. Not together
                 with http_client.
+            credentials: ``Credentials``, or a provider: a callable (sync or async)
+                returning ``Credentials``, called again ahead of their ``expires_at``
+                (default None: the key arguments, ``R2_*``, then AWS-style configuration).
+            profile: an AWS profile in ``~/.aws/credentials`` / ``~/.aws/config`` for keys
+                and ``endpoint_url`` (default ``AWS_PROFILE``, else the default profile,
+                read only when ``R2_*`` and ``AWS_*`` variables do not answer).
         """
         if http_client is not None and not isinstance(http_client, httpx.AsyncClient):
             raise TypeError("http_client must be an httpx.AsyncClient")
@@ -85,6 +97,8 @@ class _ClientBase:
             session_token=session_token,
             jurisdiction=jurisdiction,
             endpoint_url=endpoint_url,
+            credentials=credentials,
+            profile=profile,
         )
         self._shared = Session(settings, http_client, transport)
         self._headers = check_headers(headers, where="headers")
@@ -138,17 +152,30 @@ class _ClientBase:
             await shared.aclose()
 
     async def __aenter__(self) -> Self:
+        # In a worker thread, not on the loop: the TLS context, the deferred modules and the
+        # result models' validators (see Session.warm).
+        await self._shared.warm()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     def __repr__(self) -> str:
-        creds = self._shared.settings.credentials
-        return (
-            f"{type(self).__name__}(endpoint_url={self.endpoint_url!r}, "
-            f"access_key_id={creds.access_key_id!r})"
-        )
+        shared = self._shared
+        if shared.refresher is not None:
+            source = f"credentials={shared.refresher.name!r}"
+        else:
+            assert shared.settings.credentials is not None
+            source = f"access_key_id={shared.settings.credentials.access_key_id!r}"
+        return f"{type(self).__name__}(endpoint_url={self.endpoint_url!r}, {source})"
+
+    async def refresh_credentials(self) -> None:
+        """Fetch credentials from the provider now if due (before presigning, say).
+
+        Does nothing for static credentials. Raises ``CredentialsError`` if the provider fails.
+        """
+        if self._shared.refresher is not None:
+            await self._shared.signer()
 
     # -- helpers of the operation methods -----------------------------------------------------
 

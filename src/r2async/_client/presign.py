@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .._models import PresignedRequest
     from .._operations import multipart as mp_ops
     from .._operations import objects as obj_ops
+    from .._session import Session
 else:
     from .._lazy import LazyModule
 
@@ -57,8 +58,13 @@ def _no_computed(checksum_algorithm: str | None, checksum: str | None, content_m
 class PresignMethods(_ClientBase):
     """Presigned URLs for GetObject, HeadObject, PutObject, DeleteObject and UploadPart.
 
-    Expiry is 1 to 604,800 s (7 days). Presigned URLs work only on the S3 endpoint (not on
-    custom domains). Client-level ``headers=`` and ``operation_headers=`` are not applied:
+    Expiry is 1 to 604,800 s (7 days). Presigned URLs work only on the S3 endpoint
+    (``<ACCOUNT_ID>[.<jurisdiction>].r2.cloudflarestorage.com``), or another S3-compatible
+    server's endpoint; not on an R2 custom domain or an ``r2.dev`` public URL, which serve
+    objects without S3 authentication. An ``r2.dev`` endpoint is refused with a
+    ``ValueError``; any other host that is not R2's S3 endpoint (nor an IP address or
+    ``localhost``) gets one ``UserWarning`` per client, since a custom domain would refuse the
+    URL. Client-level ``headers=`` and ``operation_headers=`` are not applied:
     whoever uses the URL would have to send them; pass ``headers=`` to a presign call to sign
     extra headers into it.
     """
@@ -71,11 +77,23 @@ class PresignMethods(_ClientBase):
         if headers:
             signed.update(merge_call_headers(spec.headers, headers))
         url = self._url(spec)
-        now = _utcnow()
+        shared = self._shared
+        _check_presign_host(shared)
+        # A clock corrected by a server's RequestTimeTooSkewed applies to URLs too.
+        now = _utcnow() + dt.timedelta(seconds=shared.clock_offset)
+        credentials = shared.credentials()
+        if credentials.expires_at is not None:
+            # A URL cannot outlive the temporary credentials it is signed with.
+            left = int((credentials.expires_at - now).total_seconds())
+            if expires_in > left:
+                raise ValueError(
+                    f"expires_in={expires_in} outlives the temporary credentials it is signed "
+                    f"with ({max(left, 0)} s left); ask for at most that"
+                )
         presigned = presign_url(
             method=spec.method,
             url=url,
-            credentials=self._shared.settings.credentials,
+            credentials=credentials,
             expires_in=expires_in,
             headers=signed,
             now=now,
@@ -327,3 +345,38 @@ def _sign_length(spec: RequestSpec, content_length: int | None) -> None:
     if content_length < 0:
         raise ValueError("content_length must be >= 0")
     spec.headers["content-length"] = str(content_length)
+
+
+_R2_S3_SUFFIX = ".r2.cloudflarestorage.com"
+
+
+def _check_presign_host(shared: Session) -> None:
+    # An R2 custom domain or r2.dev URL serves objects without S3 auth and refuses presigned
+    # requests (R2 reference, section 1): refuse what is certainly wrong, warn once otherwise.
+    host = shared.endpoint.host
+    if host.endswith(".r2.dev"):
+        raise ValueError(
+            f"cannot presign for {host}: r2.dev URLs serve public buckets without S3 "
+            "authentication; use endpoint_url='https://<ACCOUNT_ID>.r2.cloudflarestorage.com'"
+        )
+    if host.endswith(_R2_S3_SUFFIX) or shared.presign_host_checked:
+        return
+    shared.presign_host_checked = True
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return  # a test server or an on-premises S3-compatible server
+    except ValueError:
+        pass
+    if host == "localhost" or host.endswith(".localhost"):
+        return
+    import warnings
+
+    warnings.warn(
+        f"presigning for {host}, which is not R2's S3 endpoint: fine for another "
+        "S3-compatible server, but an R2 custom domain does not accept presigned URLs "
+        "(use https://<ACCOUNT_ID>.r2.cloudflarestorage.com)",
+        UserWarning,
+        stacklevel=4,
+    )

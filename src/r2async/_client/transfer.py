@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Union, cast
 
-from .. import _limits
+from .. import _limits, _tracing
 from .._checksums import ChecksumAlgorithm
 from .._headers import DateLike, HeaderMap, StorageClass
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
@@ -26,6 +26,7 @@ PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 class TransferMethods(_ClientBase):
     """High-level transfers of any size: multipart uploads and parallel ranged downloads."""
 
+    @_tracing.transfer("upload_file")
     async def upload_file(
         self,
         bucket: str,
@@ -124,6 +125,7 @@ class TransferMethods(_ClientBase):
         reader, in_memory = tr.make_reader(path_or_file, None, what="upload_file")
         return await uploader.upload_reader(reader, in_memory=in_memory)
 
+    @_tracing.transfer("upload_stream")
     async def upload_stream(
         self,
         bucket: str,
@@ -212,6 +214,7 @@ class TransferMethods(_ClientBase):
             reader, in_memory=in_memory
         )
 
+    @_tracing.transfer("download_file")
     async def download_file(
         self,
         bucket: str,

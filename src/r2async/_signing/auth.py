@@ -219,6 +219,8 @@ class SigV4Auth(httpx.Auth):
         if clock is not None and not callable(clock):
             raise TypeError("clock must be a callable returning a datetime, or None")
         self._clock = clock
+        # Seconds added to this machine's clock: set when a server reports a skewed clock.
+        self.clock_offset = 0.0
         # (unix second, x-amz-date): formatting the time costs more than signing the
         # headers, and many requests share a second.
         self._date_cache: tuple[int, str] = (-1, "")
@@ -265,7 +267,7 @@ class SigV4Auth(httpx.Auth):
     def _amz_date(self) -> str:
         if self._clock is not None:
             return format_amz_date(self._clock())
-        second = int(time.time())
+        second = int(time.time() + self.clock_offset)
         cached = self._date_cache
         if cached[0] == second:
             return cached[1]

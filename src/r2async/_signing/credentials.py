@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 __all__ = ["Credentials"]
@@ -36,11 +37,15 @@ class Credentials:
         access_key_id: the access key id (for R2, the API token's id).
         secret_access_key: the secret access key (for R2, the SHA-256 hex of the token value).
         session_token: the session token of temporary credentials; default None.
+        expires_at: when temporary credentials stop working (a timezone-aware datetime);
+            default None (they do not expire). A provider's credentials are refreshed ahead
+            of this time.
     """
 
     access_key_id: str
     secret_access_key: str
     session_token: str | None = None
+    expires_at: dt.datetime | None = None
 
     def __post_init__(self) -> None:
         _check_header_safe(
@@ -63,12 +68,22 @@ class Credentials:
                 self.session_token,
                 how="pass the session token as a string, or None for long-term keys",
             )
+        if self.expires_at is not None:
+            if not isinstance(self.expires_at, dt.datetime):
+                raise TypeError(
+                    f"expires_at must be a datetime or None, got {type(self.expires_at).__name__}"
+                )
+            if self.expires_at.utcoffset() is None:
+                raise ValueError(
+                    "expires_at must be timezone-aware, e.g. datetime.now(timezone.utc) + ttl"
+                )
 
     def __repr__(self) -> str:
         token = "None" if self.session_token is None else repr(_MASK)
+        expiry = "" if self.expires_at is None else f", expires_at={self.expires_at.isoformat()!r}"
         return (
             f"Credentials(access_key_id={self.access_key_id!r}, "
-            f"secret_access_key={_MASK!r}, session_token={token})"
+            f"secret_access_key={_MASK!r}, session_token={token}{expiry})"
         )
 
     __str__ = __repr__
