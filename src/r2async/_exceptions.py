@@ -7,7 +7,8 @@ R2Error
 ├── APIStatusError                status_code, code, message, request_id, bucket, key
 │   ├── NotModifiedError 304
 │   ├── BadRequestError 400
-│   │   └── BadDigestError        BadDigest / InvalidDigest: checksum or Content-MD5 mismatch
+│   │   ├── BadDigestError        BadDigest / InvalidDigest: checksum or Content-MD5 mismatch
+│   │   └── InvalidPartError      InvalidPart at Complete: unequal part sizes, or a part missing
 │   ├── PermissionDeniedError 401/403
 │   ├── NotFoundError 404
 │   │   ├── NoSuchBucketError
@@ -42,6 +43,7 @@ __all__ = [
     "CredentialsError",
     "IntegrityError",
     "InternalServerError",
+    "InvalidPartError",
     "InvalidRangeError",
     "NoSuchBucketError",
     "NoSuchKeyError",
@@ -189,6 +191,24 @@ class BadDigestError(BadRequestError):
     """400 ``BadDigest``/``InvalidDigest``: a checksum or Content-MD5 did not match the data."""
 
 
+class InvalidPartError(BadRequestError):
+    """400 ``InvalidPart`` at CompleteMultipartUpload: R2 refused the list of parts.
+
+    On R2 this means either that a listed part is missing or its ETag does not match, or
+    (R2's own rule, error 10048) that the parts are not all the same size: every part except
+    the last must have exactly the same size, and the last may not be larger. Upload parts of
+    one fixed size (``max(5 MiB, ceil(size / 10000))``); ``complete_multipart_upload`` checks
+    the sizes it knows before sending Complete.
+    """
+
+    def _render(self) -> str:
+        return (
+            super()._render()
+            + " -- R2 requires every part except the last to be exactly the same size (the last"
+            " no larger), and every listed part to exist with its ETag"
+        )
+
+
 class PermissionDeniedError(APIStatusError):
     """401/403: bad credentials or signature (``SignatureDoesNotMatch``) or ``AccessDenied``."""
 
@@ -249,6 +269,7 @@ _CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "TooMuchConcurrency": RateLimitError,
     "BadDigest": BadDigestError,
     "InvalidDigest": BadDigestError,
+    "InvalidPart": InvalidPartError,
     "XAmzContentSHA256Mismatch": BadDigestError,
     "AccessDenied": PermissionDeniedError,
     "SignatureDoesNotMatch": PermissionDeniedError,

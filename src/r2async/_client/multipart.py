@@ -9,6 +9,7 @@ from .. import _limits
 from .._checksums import ChecksumAlgorithm, ChecksumType
 from .._exceptions import ResponseParseError
 from .._headers import DateLike, HeaderMap, StorageClass
+from .._operations.part_sizes import check_part_sizes
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
@@ -172,7 +173,9 @@ class MultipartMethods(_ClientBase):
             sse_customer_key=sse_customer_key,
         )
         response, _ = await self._send(spec, headers=headers, timeout=timeout)
-        return ops.parse_upload_part(part_number, response.headers)
+        result = ops.parse_upload_part(part_number, response.headers)
+        # The size as sent: complete_multipart_upload checks R2's equal-size rule with it.
+        return result.model_copy(update={"size": spec.body.length if spec.body else 0})
 
     async def upload_part_copy(
         self,
@@ -236,6 +239,7 @@ class MultipartMethods(_ClientBase):
         checksum_algorithm: ChecksumAlgorithm | None = None,
         checksum: str | None = None,
         checksum_type: ChecksumType | None = None,
+        verify_part_sizes: bool = False,
         headers: HeaderMap | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
     ) -> CompleteMultipartUploadResult:
@@ -243,6 +247,13 @@ class MultipartMethods(_ClientBase):
 
         A 200 answer whose body is an ``<Error>`` raises. A failed ``if_*`` condition raises
         PreconditionFailedError and R2 aborts the upload.
+
+        R2 requires every part except the last to be exactly the same size (the last no
+        larger) and checks it only here. The sizes r2async knows (``UploadPartResult`` from
+        ``upload_part``, ``Part`` from ``list_parts``; with ``verify_part_sizes=True``, every
+        part, from ``list_parts``) are checked first: a violation is a ``ValueError`` naming
+        the part, and nothing is sent. If R2 still refuses the parts, the error is
+        ``InvalidPartError``.
 
         Args:
             bucket: the bucket name.
@@ -260,9 +271,14 @@ class MultipartMethods(_ClientBase):
             checksum: the whole object's base64 checksum for R2 to verify, e.g. the CRC64NVME
                 of a FULL_OBJECT upload (default none).
             checksum_type: 'COMPOSITE' or 'FULL_OBJECT' (default: not sent).
+            verify_part_sizes: list the upload's parts first to learn the sizes of parts given
+                as ``CompletedPart`` or ``(number, etag)`` (default False: check only the
+                sizes the given parts carry).
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
+        if not isinstance(verify_part_sizes, bool):
+            raise TypeError("verify_part_sizes must be True or False")
         spec = ops.build_complete_multipart_upload(
             bucket,
             key,
@@ -277,6 +293,12 @@ class MultipartMethods(_ClientBase):
             checksum=checksum,
             checksum_type=checksum_type,
         )
+        sizes = {p.part_number: p.size for p in parts if isinstance(p, (UploadPartResult, Part))}
+        if verify_part_sizes:
+            async for listed in self.iter_parts(bucket, key, upload_id, timeout=timeout):
+                sizes[listed.part_number] = listed.size
+        numbers = [_part_number(p) for p in parts]
+        check_part_sizes((n, sizes.get(n)) for n in numbers)
         response, body = await self._send(spec, headers=headers, timeout=timeout)
         return ops.parse_complete_multipart_upload(bucket, key, response.headers, body)
 
@@ -496,3 +518,10 @@ class MultipartMethods(_ClientBase):
         raise ResponseParseError(
             f"ListMultipartUploads: more than {_MAX_UPLOAD_PAGES} pages; stopping"
         )
+
+
+def _part_number(part: object) -> int:
+    # Every PartLike has a part_number but the (number, etag) tuple (validated by the builder).
+    if isinstance(part, tuple):
+        return int(part[0])
+    return int(getattr(part, "part_number"))  # noqa: B009 - any of the PartLike models

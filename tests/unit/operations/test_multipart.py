@@ -248,6 +248,7 @@ async def test_upload_part_wire_request() -> None:
         etag='"b54357faf0632cce46e942fa68356b38"',
         checksum_crc32c="yZRlqg==",
         request_id="R2",
+        size=len(body),
     )
     request = route.calls.last.request
     assert request.method == "PUT"
@@ -490,7 +491,7 @@ async def test_complete_multipart_upload_wire_request() -> None:
         (1, "a1"),
         CompletedPart(part_number=2, etag='"b2"', checksum_crc64nvme="AAAAAAAAAAI="),
         UploadPartCopyResult(part_number=10, etag="d4"),
-        Part(part_number=4, etag='"e5"', size=5),
+        Part(part_number=4, etag='"e5"', size=5 * 1024 * 1024),
     ]
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
