@@ -87,7 +87,9 @@ if TYPE_CHECKING:
     from ._signing.auth import SigV4Auth, presign_url
     from ._signing.credentials import Credentials
     from ._streaming import ObjectStream
-    from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
+    from ._transfer.progress import ProgressCallback
+    from ._transfer.results import DownloadResult, UploadResult
+    from ._transfer.stream import DownloadStream
     from ._transports.aiohttp_transport import AiohttpTransport
     from ._transports.pool import PoolTransport
 
@@ -189,8 +191,8 @@ _LAZY: dict[str, str] = {
     "DeleteFailure": "._operations.listing",
     "DeleteObjectResult": "._models",
     "DeleteObjectsResult": "._operations.listing",
-    "DownloadResult": "._transfer",
-    "DownloadStream": "._transfer",
+    "DownloadResult": "._transfer.results",
+    "DownloadStream": "._transfer.stream",
     "GetObjectResult": "._models",
     "HeadBucketResult": "._operations.buckets",
     "HeadObjectResult": "._models",
@@ -219,7 +221,7 @@ _LAZY: dict[str, str] = {
     "PermissionDeniedError": "._exceptions",
     "PreconditionFailedError": "._exceptions",
     "PresignedRequest": "._models",
-    "ProgressCallback": "._transfer",
+    "ProgressCallback": "._transfer.progress",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
@@ -231,7 +233,7 @@ _LAZY: dict[str, str] = {
     "SigV4Auth": "._signing.auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
-    "UploadResult": "._transfer",
+    "UploadResult": "._transfer.results",
     "presign_url": "._signing.auth",
 }
 

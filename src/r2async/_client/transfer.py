@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Union, cast
+from typing import IO, TYPE_CHECKING, Union
 
 from .. import _limits
 from .._checksums import ChecksumAlgorithm
@@ -12,13 +12,13 @@ from .._headers import DateLike, HeaderMap, StorageClass
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
-    from .. import _transfer as tr
-    from .r2client import R2Client
+    from .._transfer import api as tr
+    from .._transfer.client import TransferClient
 else:
     from .._lazy import LazyModule
 
     # Transfers (anyio, result models) load on the first transfer, not at import.
-    tr = LazyModule("r2async._transfer", globals(), "tr")
+    tr = LazyModule("r2async._transfer.api", globals(), "tr", also=("r2async._transfer.client",))
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
@@ -27,7 +27,7 @@ class TransferMethods(_ClientBase):
     """High-level transfers of any size: multipart uploads and parallel ranged downloads."""
 
     async def upload_file(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         path_or_file: PathOrFile,
@@ -110,7 +110,7 @@ class TransferMethods(_ClientBase):
             headers=headers,
             timeout=timeout,
         )
-        uploader = tr.Uploader(cast("R2Client", self), opts)
+        uploader = tr.Uploader(self, opts)
         if isinstance(path_or_file, (str, os.PathLike)):
             path = os.fspath(path_or_file)
             if not isinstance(path, str):
@@ -125,7 +125,7 @@ class TransferMethods(_ClientBase):
         return await uploader.upload_reader(reader, in_memory=in_memory)
 
     async def upload_stream(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         data: object,
@@ -208,12 +208,10 @@ class TransferMethods(_ClientBase):
         if isinstance(data, os.PathLike):
             raise TypeError("upload_stream takes data; for a path use upload_file()")
         reader, in_memory = tr.make_reader(data, content_length, what="upload_stream")
-        return await tr.Uploader(cast("R2Client", self), opts).upload_reader(
-            reader, in_memory=in_memory
-        )
+        return await tr.Uploader(self, opts).upload_reader(reader, in_memory=in_memory)
 
     async def download_file(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         path: str | os.PathLike[str],
@@ -293,7 +291,7 @@ class TransferMethods(_ClientBase):
         if not isinstance(dest, str) or not dest:
             raise TypeError("path must be a non-empty str or os.PathLike[str]")
         return await tr.download_file(
-            cast("R2Client", self),
+            self,
             opts,
             dest,
             verify_md5=bool(verify_md5),
@@ -302,7 +300,7 @@ class TransferMethods(_ClientBase):
         )
 
     def download_stream(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         *,
@@ -354,7 +352,7 @@ class TransferMethods(_ClientBase):
             headers=headers,
             timeout=timeout,
         )
-        return tr.DownloadStream(cast("R2Client", self), opts)
+        return tr.DownloadStream(self, opts)
 
 
 def _write_args(args: Mapping[str, object]) -> dict[str, object]:
