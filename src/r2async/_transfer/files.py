@@ -6,7 +6,9 @@ import contextlib
 import hashlib
 import os
 import secrets
+import stat
 import threading
+import zlib
 from typing import IO
 
 from .._checksums import new_hasher
@@ -18,6 +20,11 @@ IO_CHUNK = 1 * MiB
 # download_file(resume=True) keeps its partial file at <path>.r2async-part, and which parts of
 # it are complete in <path>.r2async-part.json.
 RESUME_SUFFIX = ".r2async-part"
+
+# Never follow a symlink planted where a temporary or partial file goes: the download would
+# write through it (into the link's target) and then rename the link over the destination.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | NOFOLLOW | getattr(os, "O_BINARY", 0) | os.O_CLOEXEC
 
 
 def checksum_of_bytes(algorithm: str, data: bytes) -> str:
@@ -113,3 +120,69 @@ def temp_path(path: str, *, resume: bool = False) -> tuple[str, str, str]:
 def unlink_quietly(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
+
+
+def clear_path(path: str) -> bool:
+    """Remove whatever is at ``path`` (file, symlink, empty directory); True if it is now free.
+
+    A symlink is removed itself, never its target; a non-empty directory is left alone.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        if stat.S_ISDIR(st.st_mode):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def open_new(path: str) -> int:
+    """Create ``path`` exclusively (never through a symlink) and return its descriptor."""
+    return os.open(path, _OPEN_FLAGS | os.O_EXCL, 0o666)
+
+
+def open_partial(path: str, *, keep: bool) -> int:
+    """Open the regular file at ``path`` to continue it (``keep``) or start it over.
+
+    Anything else found there (a symlink, a directory, a FIFO) is removed and a new file is
+    created; OSError if that is impossible (a non-empty directory).
+    """
+    try:
+        fd = os.open(path, _OPEN_FLAGS | (0 if keep else os.O_TRUNC), 0o666)
+    except OSError:
+        fd = -1  # a symlink (ELOOP), a directory (EISDIR), ...
+    if fd >= 0:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            return fd
+        os.close(fd)
+    if not clear_path(path):
+        raise IsADirectoryError(f"{path!r} is in the way of the partial download; remove it")
+    return open_new(path)
+
+
+def pwrite_crc(fd: int, data: bytes, offset: int, lock: threading.Lock, crc: int) -> int:
+    """``pwrite`` ``data`` and return the running CRC-32 of the part it belongs to."""
+    pwrite(fd, data, offset, lock)
+    return zlib.crc32(data, crc)
+
+
+def crc32_of_range(fd: int, start: int, length: int) -> int | None:
+    """CRC-32 of ``length`` bytes at ``start`` of ``fd``; None if the file ends before."""
+    crc = 0
+    offset, end = start, start + length
+    while offset < end:  # bounded: each pass reads at least one byte or returns
+        chunk = os.pread(fd, min(4 * IO_CHUNK, end - offset), offset)
+        if not chunk:
+            return None
+        crc = zlib.crc32(chunk, crc)
+        offset += len(chunk)
+    return crc

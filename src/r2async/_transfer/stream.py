@@ -1,20 +1,34 @@
-"""download_stream: an object's bytes in order, parts fetched ahead in parallel."""
+"""download_stream: an object's bytes in order, parts fetched ahead in parallel.
+
+Memory stays within ``part_size * concurrency`` whatever the server sends: each part is
+checked (status, Content-Range, Content-Length, ETag) before its body is read, and read in
+~1 MiB chunks that may not run past its span; at most ``concurrency - 1`` parts are held
+ahead of the reader, plus the chunk of the first response being yielded.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from .._exceptions import IntegrityError
 from .._models import ObjectMetadata
 from .cleanup import close_shielded
-from .options import CONDITIONS, DownloadOptions
+from .options import DownloadOptions
 from .progress import Progress
-from .ranges import FirstResponse, changed_note, open_first, part_spans
+from .ranges import (
+    FirstResponse,
+    changed_note,
+    check_chunk,
+    check_end,
+    open_first,
+    open_part,
+    part_spans,
+)
 
 if TYPE_CHECKING:
     from .client import TransferClient
@@ -23,10 +37,10 @@ if TYPE_CHECKING:
 class _Slot:
     """One part of a DownloadStream: filled by a fetch task, emptied by the consumer."""
 
-    __slots__ = ("data", "done", "error")
+    __slots__ = ("chunks", "done", "error")
 
     def __init__(self) -> None:
-        self.data: bytes | None = None
+        self.chunks: list[bytes] | None = None
         self.error: Exception | None = None
         self.done = anyio.Event()
 
@@ -51,7 +65,9 @@ class DownloadStream:
         self._opts = opts
         self._first: FirstResponse | None = None
         self._tg: anyio.abc.TaskGroup | None = None
-        self._slots: list[_Slot] = []
+        send, receive = anyio.create_memory_object_stream[_Slot](opts.concurrency)
+        self._send: MemoryObjectSendStream[_Slot] = send
+        self._receive: MemoryObjectReceiveStream[_Slot] = receive
         self._window = anyio.Semaphore(max(1, opts.concurrency - 1))
         self._consumed = False
         self._progress = Progress(opts.progress, None)
@@ -68,15 +84,19 @@ class DownloadStream:
         )
 
     async def __aenter__(self) -> DownloadStream:
-        self._first = await open_first(self._client, self._opts)
-        self._progress.total = self._first.size
-        spans = part_spans(self._first.end, self._first.size, self._opts.part_size)
-        self._slots = [_Slot() for _ in spans]
-        if spans:
+        try:
+            self._first = await open_first(self._client, self._opts)
+            # From here the first response belongs to aclose(), below on any failure.
+            self._progress.total = self._first.size
+            spans = part_spans(self._first.end, self._first.size, self._opts.part_size)
             tg = anyio.create_task_group()
             await tg.__aenter__()
             self._tg = tg
             tg.start_soon(self._schedule, spans)
+        except BaseException:
+            # ``async with`` does not call __aexit__ when __aenter__ fails.
+            await self.aclose()
+            raise
         return self
 
     async def __aexit__(
@@ -95,39 +115,38 @@ class DownloadStream:
                 tg.cancel_scope.cancel()
                 await tg.__aexit__(None, None, None)
         finally:
+            self._send.close()
+            self._receive.close()
             if self._first is not None:
                 await close_shielded(self._first.stream)
 
-    async def _schedule(self, spans: list[tuple[int, int]]) -> None:
+    async def _schedule(self, spans: Iterator[tuple[int, int]]) -> None:
         assert self._tg is not None
-        for slot, (start, end) in zip(self._slots, spans, strict=True):
-            await self._window.acquire()
-            self._tg.start_soon(self._fetch, slot, start, end)
+        with self._send:
+            for start, end in spans:  # bounded: one pass per part of the object
+                await self._window.acquire()
+                slot = _Slot()
+                self._tg.start_soon(self._fetch, slot, start, end)
+                await self._send.send(slot)
 
     async def _fetch(self, slot: _Slot, start: int, end: int) -> None:
         assert self._first is not None
+        key = self._opts.key
         try:
-            result = await self._client.get_object(
-                self._opts.bucket,
-                self._opts.key,
-                range=(start, end),
-                headers=self._opts.headers,
-                timeout=self._opts.timeout,
-                **{
-                    **{k: v for k, v in self._opts.read_args.items() if k not in CONDITIONS},
-                    **({"if_match": self._first.etag} if self._first.etag else {}),
-                },
-            )
-            got = result.content_range
-            want = f"bytes {start}-{end}/{self._first.size}"
-            if got is None or got.strip() != want or len(result.body) != end - start + 1:
-                raise IntegrityError(
-                    f"asked for {want} of {self._opts.key!r} but got {got!r} "
-                    f"({len(result.body)} bytes)"
-                )
-            slot.data = result.body
+            stream = await open_part(self._client, self._opts, self._first, start, end)
+            chunks: list[bytes] = []
+            pos = start
+            try:
+                async for chunk in stream:
+                    check_chunk(pos, len(chunk), start, end, key)
+                    chunks.append(chunk)
+                    pos += len(chunk)
+            finally:
+                await close_shielded(stream)
+            check_end(pos, start, end, key)
+            slot.chunks = chunks
         except Exception as exc:
-            changed_note(exc, self._opts.key, self._first.etag)
+            changed_note(exc, key, self._first.etag)
             slot.error = exc
         finally:
             slot.done.set()
@@ -136,30 +155,32 @@ class DownloadStream:
         return self.iter_bytes()
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
-        """Yield the object's bytes in order (the first part in ~1 MiB chunks, then whole parts)."""
-        if self._first is None:
+        """Yield the object's bytes in order, in chunks of about 1 MiB."""
+        first = self._first
+        if first is None:
             raise RuntimeError("use 'async with r2.download_stream(...) as stream' first")
         if self._consumed:
             raise RuntimeError("the stream was already read; open a new one")
         self._consumed = True
-        async for chunk in self._first.stream:
+        key = self._opts.key
+        async for chunk in first.stream:
+            check_chunk(self.bytes_received, len(chunk), 0, first.end, key)
             self.bytes_received += len(chunk)
             await self._progress.add(len(chunk))
             yield chunk
-        if self.bytes_received != self._first.end + 1:
-            raise IntegrityError(
-                f"GetObject of {self._opts.key!r} ended after {self.bytes_received} bytes"
-            )
-        for slot in self._slots:
+        check_end(self.bytes_received, 0, first.end, key)
+        async for slot in self._receive:  # ends once every part was scheduled and taken
             await slot.done.wait()
             if slot.error is not None:
                 raise slot.error
-            data, slot.data = slot.data, None
-            assert data is not None
+            chunks, slot.chunks = slot.chunks, None
+            assert chunks is not None
             self._window.release()
-            self.bytes_received += len(data)
-            await self._progress.add(len(data))
-            yield data
+            while chunks:  # bounded by the part's chunks; each is dropped once yielded
+                chunk = chunks.pop(0)
+                self.bytes_received += len(chunk)
+                await self._progress.add(len(chunk))
+                yield chunk
         await self._progress.finish()
 
     async def read(self) -> bytes:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from .._exceptions import IntegrityError, NoSuchUploadError
 from .._limits import MAX_OBJECT_SIZE, MAX_PARTS
@@ -194,15 +195,7 @@ class Uploader:
     ) -> UploadResult:
         opts = self.opts
         client = self.client
-        created = await client.create_multipart_upload(
-            opts.bucket,
-            opts.key,
-            checksum_algorithm=opts.checksum_algorithm,
-            headers=opts.headers,
-            timeout=opts.timeout,
-            **opts.write_args,
-        )
-        upload_id = created.upload_id
+        upload_id = await self._create()
         done: dict[int, Any] = {}
         failure: list[Exception] = []
         slots = anyio.Semaphore(opts.concurrency)
@@ -272,6 +265,38 @@ class Uploader:
             request_id=completed.request_id,
             **checksums_of(completed),
         )
+
+    async def _create(self) -> str:
+        """CreateMultipartUpload, run to completion even if the caller is cancelled meanwhile.
+
+        Once sent, the server may create the upload even though the caller stopped waiting:
+        an abandoned request would leave an upload nobody knows of. So the request is finished
+        (shielded; bounded by its own timeout and retries) and, if the caller was cancelled
+        in the meantime, the upload it created is aborted before the cancellation goes on.
+        """
+        opts = self.opts
+        created: list[str] = []
+
+        async def create() -> None:
+            result = await self.client.create_multipart_upload(
+                opts.bucket,
+                opts.key,
+                checksum_algorithm=opts.checksum_algorithm,
+                headers=opts.headers,
+                timeout=opts.timeout,
+                **opts.write_args,
+            )
+            created.append(result.upload_id)
+
+        try:
+            await run_shielded(create)
+            # An anyio cancellation held back by the shield lands here, at the latest.
+            await anyio.lowlevel.checkpoint_if_cancelled()
+        except BaseException as exc:
+            if created:
+                await self._abort(created[0], exc, sent=0, parts=0)
+            raise
+        return created[0]
 
     async def _send_part(self, upload_id: str, part: _Part) -> Any:
         opts = self.opts
