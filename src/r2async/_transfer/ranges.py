@@ -4,7 +4,8 @@ Every answer is checked before a byte of its body is read: status (the send loop
 errors), ``Content-Range`` (exactly the span asked for, and the first answer's total),
 ``Content-Length`` (the span's length, when sent) and the ETag (the first answer's). A later
 part that another version answered is :class:`ObjectChangedError`, whether the server refused
-the pinned ``If-Match`` (412) or ignored it (another ETag): no file or stream mixes versions.
+the pinned ``If-Match`` (412) or ignored it (another ETag, or another total size in
+``Content-Range``): no file or stream mixes versions.
 The body itself is then read chunk by chunk, never past the span (``check_chunk``).
 """
 
@@ -142,6 +143,8 @@ async def open_part(
             # A server (or a cache) that ignores If-Match answered from another version.
             raise changed_error(opts, etag, f"a part came with ETag {meta.etag}")
         span = parse_content_range(meta)
+        if span is not None and span[2] != first.size and etag is not None:
+            raise changed_error(opts, etag, f"its size is now {span[2]:,} bytes")
         if span != (start, end, first.size):
             raise IntegrityError(
                 f"asked for bytes {start}-{end}/{first.size} of {opts.key!r} but got "
