@@ -52,6 +52,7 @@ class ObjectServer:
         self.objects: dict[str, bytes] = {}
         self.other: dict[str, bytes] = {}
         self.etags: dict[str, str] = {}  # a fixed ETag for a key (e.g. a multipart-style one)
+        self.other_etags: dict[str, str] = {}  # the same for the ``other`` version
         self.policy: Callable[[int, int | None, int | None], str] = lambda n, s, e: "normal"
         self.endless_limit = 256 * 1024 * 1024
         self.hold_bytes = 0
@@ -225,9 +226,10 @@ class ObjectServer:
         start = int(m.group(1)) if m else None
         end = (int(m.group(2)) if m.group(2) else len(data) - 1) if m else None
         action = self.policy(n, start, end)
+        etag = self.etags.get(key) or etag_of(data)
         if action == "swap":
             data = self.other[key]
-        etag = self.etags.get(key) or etag_of(data)
+            etag = self.other_etags.get(key) or self.etags.get(key) or etag_of(data)
         if action == "full200" or start is None:
             self.body_bytes_sent.append(len(data))
             await self._send(writer, 200, {"etag": etag}, data)
