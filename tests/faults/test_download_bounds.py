@@ -104,7 +104,7 @@ async def test_a_server_ignoring_if_match_cannot_mix_two_versions(
     server: ObjectServer, transport: str, tmp_path: Path, change: str
 ) -> None:
     size = 3 * P
-    other = payload(size if change == "etag" else size + P, seed=1)
+    other = payload(size + P if change == "size" else size, seed=1)
     server.put("obj", payload(size), other=other)
     if change != "etag":
         # Multipart ETags are no MD5 of the data: no whole-file check can catch a mix.
