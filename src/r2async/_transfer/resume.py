@@ -55,6 +55,7 @@ class ResumeState:
         self.done: dict[int, int] = {}  # part index -> CRC-32 of its bytes
         self.on_disk = False  # the sidecar file exists and describes the partial file
         self.dropped = 0  # recorded parts whose bytes on disk did not match their CRC-32
+        self.unsaveable = False  # the sidecar could not be written: not resumable
         self._generation = 0
         self._saved_generation = 0
         self._lock = threading.Lock()
@@ -178,7 +179,7 @@ class ResumeState:
     def save(self, generation: int, done: list[list[int]], fd: int, fsync: bool) -> None:
         """Write the sidecar atomically (blocking; parts may finish in parallel threads)."""
         with self._lock:
-            if generation <= self._saved_generation:
+            if generation <= self._saved_generation or self.unsaveable:
                 return  # a newer state (a superset of this one) is already written
             if fsync:
                 os.fsync(fd)  # the recorded parts' bytes reach the disk before the claim does
@@ -192,13 +193,21 @@ class ResumeState:
                 "done": done,
             }
             tmp = self.path + ".tmp"
-            clear_path(tmp)
-            # Created exclusively and never through a symlink; the rename replaces whatever
-            # is at the sidecar's path (a symlink there is replaced, not followed).
-            out = open_new(tmp)
-            with os.fdopen(out, "w", encoding="utf-8") as f:
-                json.dump(state, f)
-            os.replace(tmp, self.path)
+            try:
+                clear_path(tmp)
+                # Created exclusively and never through a symlink; the rename replaces
+                # whatever is at the sidecar's path (a symlink there is replaced, not followed).
+                out = open_new(tmp)
+                with os.fdopen(out, "w", encoding="utf-8") as f:
+                    json.dump(state, f)
+                os.replace(tmp, self.path)
+            except OSError:
+                # Something that cannot be cleared is in the way (a non-empty directory): the
+                # download goes on, but is not resumable; its partial file goes on failure.
+                clear_path(tmp)
+                self.unsaveable = True
+                self.on_disk = False
+                return
             self._saved_generation = generation
             self.on_disk = True
 
