@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import IO, TYPE_CHECKING, TypeVar
 
 import anyio
+import anyio.to_thread
 import sniffio
+
+from .files import open_rb
 
 if TYPE_CHECKING:
     from .._streaming import ObjectStream
@@ -62,3 +65,23 @@ async def run_shielded(func: Callable[[], Awaitable[_T]]) -> _T:
 async def close_shielded(stream: ObjectStream) -> None:
     with anyio.CancelScope(shield=True):
         await stream.aclose()
+
+
+async def open_owned(path: str) -> IO[bytes]:
+    """Open ``path`` for reading in a worker thread; the caller owns the file once this returns.
+
+    The open runs to completion even if the caller is cancelled meanwhile (an abandoned thread
+    would open a file nobody closes), and a file opened for a cancelled caller is closed.
+    """
+    opened: list[IO[bytes]] = []
+
+    async def open_it() -> None:
+        opened.append(await anyio.to_thread.run_sync(open_rb, path))
+
+    try:
+        await run_shielded(open_it)
+    except BaseException:
+        for f in opened:
+            f.close()
+        raise
+    return opened[0]

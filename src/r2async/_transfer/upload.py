@@ -12,8 +12,8 @@ import anyio.lowlevel
 
 from .._exceptions import IntegrityError, NoSuchUploadError
 from .._limits import MAX_OBJECT_SIZE, MAX_PARTS
-from .cleanup import add_note, run_shielded
-from .files import checksum_of_bytes, checksum_of_file, open_rb
+from .cleanup import add_note, open_owned, run_shielded
+from .files import checksum_of_bytes, checksum_of_file
 from .options import UploadOptions, part_size_for
 from .progress import Progress
 from .readers import Reader
@@ -49,7 +49,7 @@ class Uploader:
     async def upload_path(self, path: str) -> UploadResult:
         """Upload a file by path: single PutObject (streamed) or parts streamed in parallel."""
         opts = self.opts
-        f = await anyio.to_thread.run_sync(open_rb, path)
+        f = await open_owned(path)
         try:
             size = os.fstat(f.fileno()).st_size
             self.progress.total = size
@@ -320,7 +320,7 @@ class Uploader:
         assert part.path is not None
         # Each part streams from its own handle, so parts are read in parallel and never
         # buffered whole; the handle is retried from its start offset by the send loop.
-        f = await anyio.to_thread.run_sync(open_rb, part.path)
+        f = await open_owned(part.path)
         try:
             now = os.fstat(f.fileno()).st_size
             if now != part.file_size:
