@@ -235,15 +235,19 @@ class TransferMethods(_ClientBase):
         Bytes go to ``.<name>.r2async-<random>.part`` beside ``path``, which replaces ``path``
         only once complete and verified; on any failure or cancellation it is deleted and
         ``path`` is untouched. Every range after the first is pinned with ``If-Match`` to the
-        first response's ETag, so an object overwritten meanwhile fails with
-        PreconditionFailedError instead of mixing two versions.
+        first response's ETag, and every answer's ETag and total size are checked, so an object
+        overwritten meanwhile fails with ObjectChangedError (a PreconditionFailedError) instead
+        of mixing two versions, even through a server or cache that ignores ``If-Match``.
 
         With ``resume=True`` the partial file is ``<path>.r2async-part`` instead, and it is kept
         on failure or cancellation together with ``<path>.r2async-part.json``, which records the
-        object's bucket, key, ETag, size, the part size and the completed parts. A later call
-        with ``resume=True`` (same path, bucket, key and ``part_size``) fetches only the
-        missing parts if the object still has that ETag and size, and starts over otherwise
-        (or when the sidecar is unreadable). Both files are gone once the download succeeds.
+        object's bucket, key, ETag, size, the part size and the completed parts with the CRC-32
+        of each. A later call with ``resume=True`` (same path, bucket, key and ``part_size``)
+        fetches only the missing parts (and any part whose bytes on disk no longer match) if
+        the object still has that ETag and size, and starts over otherwise, or when anything
+        found is unusable (an unreadable or implausible sidecar, a directory or symlink in
+        place of a file; a symlink is never followed). Both files are gone once the download
+        succeeds.
 
         Args:
             bucket: the bucket name.

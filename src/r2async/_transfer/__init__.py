@@ -28,7 +28,10 @@ Uploads (``upload_file``, ``upload_stream``)
 Downloads (``download_file``, ``download_stream``)
     * The first request is a ranged GET for the first part: its ``Content-Range`` tells the
       size and its ETag pins the object. The other parts are fetched in parallel with
-      ``If-Match: <etag>``, so a concurrent overwrite fails (412) instead of mixing versions.
+      ``If-Match: <etag>``, so a concurrent overwrite fails (412) instead of mixing versions;
+      every answer's ETag and Content-Range total are also compared with the first's (a server
+      may ignore If-Match), and checked with its Content-Length before any body byte is read.
+      Either mismatch is ``ObjectChangedError``.
     * ``download_file`` writes at offsets into ``.<name>.r2async-<random>.part`` in the
       destination directory, checks the length (and the MD5 when the ETag is a plain MD5),
       optionally fsyncs (``fsync=True``: measured to halve throughput, so off by default; it
@@ -36,10 +39,12 @@ Downloads (``download_file``, ``download_stream``)
       failure or cancellation the temporary file is deleted and the destination is untouched.
     * ``download_file(resume=True)`` instead writes ``<dest>.r2async-part`` and keeps it on
       failure, with a sidecar ``<dest>.r2async-part.json`` (bucket, key, ETag, size, part size,
-      completed parts; rewritten atomically after each part is fully written). A later
-      resumable call GETs the first missing part unpinned: if its Content-Range size and ETag
-      match the sidecar, only the missing parts are fetched (pinned with If-Match); otherwise,
-      or if the sidecar is unreadable or for another key, it starts over from an empty file.
+      completed parts with their CRC-32; rewritten atomically after each part is fully
+      written). A later resumable call validates the sidecar within bounds, re-checks the
+      recorded parts' CRC-32 on disk, then GETs the first missing part unpinned: if its
+      Content-Range size and ETag match the sidecar, only the missing parts are fetched
+      (pinned with If-Match); otherwise, or if anything found is unusable, it starts over
+      from an empty file. Neither file is ever opened through a symlink.
     * ``download_stream`` yields the bytes in order while up to ``concurrency`` parts are
       fetched ahead (memory <= ``part_size * concurrency``).
 
