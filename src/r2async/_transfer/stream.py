@@ -92,7 +92,7 @@ class DownloadStream:
             tg = anyio.create_task_group()
             await tg.__aenter__()
             self._tg = tg
-            tg.start_soon(self._schedule, spans)
+            tg.start_soon(self._schedule, tg, spans)
         except BaseException:
             # ``async with`` does not call __aexit__ when __aenter__ fails.
             await self.aclose()
@@ -120,13 +120,14 @@ class DownloadStream:
             if self._first is not None:
                 await close_shielded(self._first.stream)
 
-    async def _schedule(self, spans: Iterator[tuple[int, int]]) -> None:
-        assert self._tg is not None
+    async def _schedule(self, tg: anyio.abc.TaskGroup, spans: Iterator[tuple[int, int]]) -> None:
+        # ``tg`` is passed, not read from self: aclose() clears self._tg before this task ends
+        # (an uncontended Semaphore.acquire() returns even in a cancelled scope).
         with self._send:
             for start, end in spans:  # bounded: one pass per part of the object
                 await self._window.acquire()
                 slot = _Slot()
-                self._tg.start_soon(self._fetch, slot, start, end)
+                tg.start_soon(self._fetch, slot, start, end)
                 await self._send.send(slot)
 
     async def _fetch(self, slot: _Slot, start: int, end: int) -> None:
