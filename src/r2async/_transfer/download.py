@@ -90,7 +90,8 @@ async def download_file(
         # Shielded: a cancellation waits for the open, so its descriptor is never lost.
         await run_shielded(open_output)
         out_fd, tmp = opened[0]
-        if tmp != dest + RESUME_SUFFIX:  # the partial path was unusable: not resumable
+        if state is not None and tmp != dest + RESUME_SUFFIX:
+            # Something that cannot be removed is at the partial path: not resumable.
             state, resuming, discard = None, False, True
         if state is not None and resuming:
             first = await open_resumed(client, opts, state)
@@ -109,9 +110,8 @@ async def download_file(
         spans: Iterable[tuple[int, int]]
         if state is not None and resuming:
             first_start = first.start
-            spans = (
-                state.span(i) for i in list(state.missing()) if i * opts.part_size != first_start
-            )
+            # Lazily: parts recorded meanwhile were already produced (both go in order).
+            spans = (state.span(i) for i in state.missing() if i * opts.part_size != first_start)
             written = state.bytes_done()
             await progress.add(written)  # the bytes already on disk, reported first
         else:
