@@ -8,10 +8,10 @@ async with ObjectServer() as server:
         ...
 ```
 
-It serves GET (with ``Range`` and ``If-Match``), and the multipart calls of an upload
-(CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload), without
-checking signatures. ``policy(n, start, end)`` (``n`` counts GETs from 1; ``end`` is None
-without a Range) says how to answer each GET:
+It serves GET (with ``Range``; ``If-Match`` is ignored), PutObject, and the multipart calls
+of an upload (CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+AbortMultipartUpload), without checking signatures. ``policy(n, start, end)`` (``n`` counts
+GETs from 1; ``end`` is None without a Range) says how to answer each GET:
 
 - ``"normal"``: 206 (or 200 without a Range) with ``Content-Range``, ``Content-Length``, ETag.
 - ``"full200"``: ignore ``Range``: 200 with the whole object (a server without range support).
@@ -203,6 +203,10 @@ class ObjectServer:
                 f"<ETag>{etag_of(b'')}</ETag></CompleteMultipartUploadResult>"
             )
             await self._send(writer, 200, {"content-type": "application/xml"}, xml.encode())
+            return True
+        if method == "PUT" and not query:  # PutObject: stored as sent
+            self.objects[key] = body
+            await self._send(writer, 200, {"etag": etag_of(body)})
             return True
         if method == "GET":
             return await self._get(key, headers, reader, writer)
