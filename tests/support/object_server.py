@@ -232,7 +232,7 @@ class ObjectServer:
         action = self.policy(n, start, end)
         etag = self.etags.get(key) or etag_of(data)
         if action == "swap":
-            data = self.other[key]
+            data = self.other.get(key, data)
             etag = self.other_etags.get(key) or self.etags.get(key) or etag_of(data)
         if action == "full200" or start is None:
             self.body_bytes_sent.append(len(data))
