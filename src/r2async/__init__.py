@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         NotFoundError,
         NotImplementedByR2Error,
         NotModifiedError,
+        ObjectChangedError,
         PermissionDeniedError,
         PreconditionFailedError,
         R2Error,
@@ -91,7 +92,9 @@ if TYPE_CHECKING:
     from ._signing.credentials import Credentials
     from ._signing.providers import CredentialsProvider
     from ._streaming import ObjectStream
-    from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
+    from ._transfer.progress import ProgressCallback
+    from ._transfer.results import DownloadResult, UploadResult
+    from ._transfer.stream import DownloadStream
     from ._transports.aiohttp_transport import AiohttpTransport
     from ._transports.pool import PoolTransport
 
@@ -148,6 +151,7 @@ __all__ = [
     "NotFoundError",
     "NotImplementedByR2Error",
     "NotModifiedError",
+    "ObjectChangedError",
     "ObjectInfo",
     "ObjectMetadata",
     "ObjectStream",
@@ -200,8 +204,8 @@ _LAZY: dict[str, str] = {
     "DeleteFailure": "._operations.listing",
     "DeleteObjectResult": "._models",
     "DeleteObjectsResult": "._operations.listing",
-    "DownloadResult": "._transfer",
-    "DownloadStream": "._transfer",
+    "DownloadResult": "._transfer.results",
+    "DownloadStream": "._transfer.stream",
     "GetObjectResult": "._models",
     "HeadBucketResult": "._operations.buckets",
     "HeadObjectResult": "._models",
@@ -224,6 +228,7 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "._exceptions",
     "NotImplementedByR2Error": "._exceptions",
     "NotModifiedError": "._exceptions",
+    "ObjectChangedError": "._exceptions",
     "ObjectInfo": "._operations.listing",
     "ObjectMetadata": "._models",
     "ObjectStream": "._streaming",
@@ -231,7 +236,7 @@ _LAZY: dict[str, str] = {
     "PermissionDeniedError": "._exceptions",
     "PreconditionFailedError": "._exceptions",
     "PresignedRequest": "._models",
-    "ProgressCallback": "._transfer",
+    "ProgressCallback": "._transfer.progress",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
@@ -243,7 +248,7 @@ _LAZY: dict[str, str] = {
     "SigV4Auth": "._signing.auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
-    "UploadResult": "._transfer",
+    "UploadResult": "._transfer.results",
     "presign_url": "._signing.auth",
 }
 

@@ -22,6 +22,7 @@ from r2async import (
     APIStatusError,
     InternalServerError,
     NoSuchKeyError,
+    ObjectChangedError,
     PreconditionFailedError,
     R2Client,
 )
@@ -353,15 +354,16 @@ async def test_object_overwritten_mid_download_fails_cleanly(
 
     dest = tmp_path / "dest.bin"
     dest.write_bytes(b"previous download")
-    with pytest.raises(PreconditionFailedError) as info:
+    # The typed "object changed" error, still a PreconditionFailedError.
+    with pytest.raises(ObjectChangedError, match="changed during the download") as info:
         await r2.download_file(bucket, "obj", dest, part_size=P, concurrency=1, progress=overwrite)
-    assert "changed during the download" in notes(info.value)
+    assert isinstance(info.value, PreconditionFailedError)
     assert dest.read_bytes() == b"previous download"
     no_temp_files(tmp_path)
 
     # download_stream reports the same when it reaches the changed part.
     await r2.put_object(bucket, "obj2", payload(3 * P))
-    with pytest.raises(PreconditionFailedError):
+    with pytest.raises(ObjectChangedError):
         async with r2.download_stream(bucket, "obj2", part_size=P, concurrency=2) as stream:
             await r2.put_object(bucket, "obj2", payload(3 * P, seed=1))
             await stream.read()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -90,6 +91,11 @@ def sidecar(dest: Path) -> dict:  # type: ignore[type-arg]
     return json.loads(Path(f"{dest}.r2async-part.json").read_text())
 
 
+def done_parts(dest: Path) -> list[int]:
+    # The sidecar records each complete part as [index, CRC-32 of its bytes].
+    return [index for index, _crc in sidecar(dest)["done"]]
+
+
 def damage_state(dest: Path, damage: str) -> None:
     state_path = Path(f"{dest}.r2async-part.json")
     part_path = Path(f"{dest}.r2async-part")
@@ -106,7 +112,7 @@ def damage_state(dest: Path, damage: str) -> None:
         with open(part_path, "r+b") as f:
             f.truncate(P)
     else:
-        state_path.write_text(json.dumps({**state, "done": [0, 1, 99]}))
+        state_path.write_text(json.dumps({**state, "done": [*state["done"][:2], [99, 0]]}))
     # Poison the partial file: a restart must not reuse any of its bytes.
     with open(part_path, "r+b") as f:
         f.write(b"\0" * 1000)
@@ -114,8 +120,10 @@ def damage_state(dest: Path, damage: str) -> None:
 
 def make_complete_partial(full: Path, dest: Path, bucket: str, etag: str | None) -> None:
     full.rename(f"{dest}.r2async-part")
-    state = {"version": 1, "bucket": bucket, "key": "mp", "etag": etag, "size": SIZE}
-    state.update(part_size=P, done=list(range(PARTS)))
+    data = Path(f"{dest}.r2async-part").read_bytes()
+    crcs = [zlib.crc32(data[i * P : (i + 1) * P]) for i in range(PARTS)]
+    state = {"version": 2, "bucket": bucket, "key": "mp", "etag": etag, "size": SIZE}
+    state.update(part_size=P, done=[[i, crcs[i]] for i in range(PARTS)])
     Path(f"{dest}.r2async-part.json").write_text(json.dumps(state))
 
 
@@ -150,7 +158,7 @@ async def test_resume_fetches_only_the_missing_parts(
 
     await interrupted(r2, bucket, "obj", dest, parts=3)
     state = sidecar(dest)
-    assert state["done"] == [0, 1, 2]
+    assert done_parts(dest) == [0, 1, 2]
     assert (state["bucket"], state["key"], state["size"], state["part_size"]) == (
         bucket,
         "obj",
@@ -212,7 +220,7 @@ async def test_resume_after_cancellation(
         await two_parts.wait()
         tg.cancel_scope.cancel()
     assert not dest.exists()
-    done = sidecar(dest)["done"]
+    done = done_parts(dest)
     assert done and len(done) < PARTS
 
     log.clear()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import IO, TYPE_CHECKING, Union, cast
+from typing import IO, TYPE_CHECKING, Union
 
 from .. import _limits, _tracing
 from .._checksums import ChecksumAlgorithm
@@ -12,13 +12,13 @@ from .._headers import DateLike, HeaderMap, StorageClass
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
-    from .. import _transfer as tr
-    from .r2client import R2Client
+    from .._transfer import api as tr
+    from .._transfer.client import TransferClient
 else:
     from .._lazy import LazyModule
 
     # Transfers (anyio, result models) load on the first transfer, not at import.
-    tr = LazyModule("r2async._transfer", globals(), "tr")
+    tr = LazyModule("r2async._transfer.api", globals(), "tr", also=("r2async._transfer.client",))
 
 PathOrFile = Union[str, "os.PathLike[str]", IO[bytes]]
 
@@ -28,7 +28,7 @@ class TransferMethods(_ClientBase):
 
     @_tracing.transfer("upload_file")
     async def upload_file(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         path_or_file: PathOrFile,
@@ -111,7 +111,7 @@ class TransferMethods(_ClientBase):
             headers=headers,
             timeout=timeout,
         )
-        uploader = tr.Uploader(cast("R2Client", self), opts)
+        uploader = tr.Uploader(self, opts)
         if isinstance(path_or_file, (str, os.PathLike)):
             path = os.fspath(path_or_file)
             if not isinstance(path, str):
@@ -127,7 +127,7 @@ class TransferMethods(_ClientBase):
 
     @_tracing.transfer("upload_stream")
     async def upload_stream(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         data: object,
@@ -210,13 +210,11 @@ class TransferMethods(_ClientBase):
         if isinstance(data, os.PathLike):
             raise TypeError("upload_stream takes data; for a path use upload_file()")
         reader, in_memory = tr.make_reader(data, content_length, what="upload_stream")
-        return await tr.Uploader(cast("R2Client", self), opts).upload_reader(
-            reader, in_memory=in_memory
-        )
+        return await tr.Uploader(self, opts).upload_reader(reader, in_memory=in_memory)
 
     @_tracing.transfer("download_file")
     async def download_file(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         path: str | os.PathLike[str],
@@ -240,15 +238,19 @@ class TransferMethods(_ClientBase):
         Bytes go to ``.<name>.r2async-<random>.part`` beside ``path``, which replaces ``path``
         only once complete and verified; on any failure or cancellation it is deleted and
         ``path`` is untouched. Every range after the first is pinned with ``If-Match`` to the
-        first response's ETag, so an object overwritten meanwhile fails with
-        PreconditionFailedError instead of mixing two versions.
+        first response's ETag, and every answer's ETag and total size are checked, so an object
+        overwritten meanwhile fails with ObjectChangedError (a PreconditionFailedError) instead
+        of mixing two versions, even through a server or cache that ignores ``If-Match``.
 
         With ``resume=True`` the partial file is ``<path>.r2async-part`` instead, and it is kept
         on failure or cancellation together with ``<path>.r2async-part.json``, which records the
-        object's bucket, key, ETag, size, the part size and the completed parts. A later call
-        with ``resume=True`` (same path, bucket, key and ``part_size``) fetches only the
-        missing parts if the object still has that ETag and size, and starts over otherwise
-        (or when the sidecar is unreadable). Both files are gone once the download succeeds.
+        object's bucket, key, ETag, size, the part size and the completed parts with the CRC-32
+        of each. A later call with ``resume=True`` (same path, bucket, key and ``part_size``)
+        fetches only the missing parts (and any part whose bytes on disk no longer match) if
+        the object still has that ETag and size, and starts over otherwise, or when anything
+        found is unusable (an unreadable or implausible sidecar, a directory or symlink in
+        place of a file; a symlink is never followed). Both files are gone once the download
+        succeeds.
 
         Args:
             bucket: the bucket name.
@@ -296,7 +298,7 @@ class TransferMethods(_ClientBase):
         if not isinstance(dest, str) or not dest:
             raise TypeError("path must be a non-empty str or os.PathLike[str]")
         return await tr.download_file(
-            cast("R2Client", self),
+            self,
             opts,
             dest,
             verify_md5=bool(verify_md5),
@@ -305,7 +307,7 @@ class TransferMethods(_ClientBase):
         )
 
     def download_stream(
-        self,
+        self: TransferClient,
         bucket: str,
         key: str,
         *,
@@ -357,7 +359,7 @@ class TransferMethods(_ClientBase):
             headers=headers,
             timeout=timeout,
         )
-        return tr.DownloadStream(cast("R2Client", self), opts)
+        return tr.DownloadStream(self, opts)
 
 
 def _write_args(args: Mapping[str, object]) -> dict[str, object]:

@@ -12,8 +12,9 @@ import pytest
 import respx
 
 from r2async import R2Client
-from r2async import _transfer as tr
 from r2async._exceptions import InternalServerError, NoSuchUploadError
+from r2async._transfer import api as tr
+from r2async._transfer import upload as transfer_upload
 
 MiB = 1024 * 1024
 P = tr.MIN_PART_SIZE
@@ -248,7 +249,8 @@ async def test_abort_of_an_upload_already_gone_is_not_an_error() -> None:
 async def test_stream_longer_than_part_size_times_max_parts_is_refused(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(tr, "MAX_PARTS", 2)
+    # Patched where it is read: the upload loop.
+    monkeypatch.setattr(transfer_upload, "MAX_PARTS", 2)
     fake = FakeClient()
     up = _uploader(fake, concurrency=1)
     reader, _ = tr.make_reader(_stream(2 * P + 1), None, what="t")
