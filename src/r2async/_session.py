@@ -190,7 +190,9 @@ def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
 
     if uses_aiohttp:
         # aiohttp builds its default TLS contexts when it is imported.
-        pass
+        import importlib
+
+        importlib.import_module("aiohttp")
 
     if needs_tls:
         from ._transports.tls import shared_ssl_context

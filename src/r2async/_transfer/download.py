@@ -206,9 +206,9 @@ async def download_file(
         await progress.finish()
         opened.clear()
         os.close(out_fd)
-        # Synchronous on purpose: a rename is instant, and no cancellation may land between
-        # "replaced" and "reported as failed".
-        os.replace(tmp, dest)
+        # In a worker thread (a rename waits on the file system), shielded: no cancellation
+        # may land between "replaced" and "reported as failed".
+        await run_shielded(functools.partial(anyio.to_thread.run_sync, os.replace, tmp, dest))
         if state is not None:
             state.reset()
     except BaseException:
