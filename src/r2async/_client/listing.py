@@ -17,19 +17,16 @@ from .._spec import RequestSpec
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
+    from .._operations import delete_objects as delete_ops
     from .._operations import listing as ops
-    from .._operations.listing import (
-        DeleteFailure,
-        DeleteObjectsResult,
-        ListObjectsResult,
-        ListObjectsV1Result,
-        ObjectInfo,
-    )
+    from .._operations.delete_objects import DeleteFailure, DeleteObjectsResult
+    from .._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
 else:
     from .._lazy import LazyModule
 
     # Builders, parsers and result models (pydantic) load on first use, not at import.
     ops = LazyModule("r2async._operations.listing", globals(), "ops")
+    delete_ops = LazyModule("r2async._operations.delete_objects", globals(), "delete_ops")
 
 
 class ListingMethods(_ClientBase):
@@ -252,10 +249,12 @@ class ListingMethods(_ClientBase):
         validate_bucket(bucket)
         if not isinstance(quiet, bool):
             raise TypeError("quiet must be a bool")
-        checked = ops.check_delete_keys(keys)
+        checked = delete_ops.check_delete_keys(keys)
         specs = [
-            ops.build_delete_objects(bucket, checked[i : i + ops.DELETE_BATCH], quiet=quiet)
-            for i in range(0, len(checked), ops.DELETE_BATCH)
+            delete_ops.build_delete_objects(
+                bucket, checked[i : i + delete_ops.DELETE_BATCH], quiet=quiet
+            )
+            for i in range(0, len(checked), delete_ops.DELETE_BATCH)
         ]
         # Check call headers now too, so bad input fails before any batch is sent.
         self._merged_headers(RequestSpec("DeleteObjects", "POST", bucket), headers)
@@ -266,13 +265,15 @@ class ListingMethods(_ClientBase):
         # keeps a failure's blast radius to the batches already sent.
         for spec in specs:
             response, body = await self._send(spec, headers=headers, timeout=timeout)
-            batch_deleted, batch_errors = ops.parse_delete_objects(body)
+            batch_deleted, batch_errors = delete_ops.parse_delete_objects(body)
             deleted.extend(batch_deleted)
             errors.extend(batch_errors)
             rid = request_id(response.headers)
             if rid:
                 request_ids.append(rid)
-        return ops.DeleteObjectsResult(deleted=deleted, errors=errors, request_ids=request_ids)
+        return delete_ops.DeleteObjectsResult(
+            deleted=deleted, errors=errors, request_ids=request_ids
+        )
 
 
 async def _flatten(pages: AsyncIterator[ListObjectsResult]) -> AsyncIterator[ObjectInfo]:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
         UploadPartResult,
     )
     from .._operations import multipart as ops
+    from .._operations import multipart_list as list_ops
 else:
     from .._lazy import LazyModule
 
@@ -31,6 +32,7 @@ else:
     ops = LazyModule(
         "r2async._operations.multipart", globals(), "ops", also=("r2async._models_multipart",)
     )
+    list_ops = LazyModule("r2async._operations.multipart_list", globals(), "list_ops")
 
 # Pages an iterator may fetch before it gives up: 10,000 parts at 1 per page, plus one.
 _MAX_PART_PAGES = _limits.MAX_PARTS + 1
@@ -327,11 +329,11 @@ class MultipartMethods(_ClientBase):
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
-        spec = ops.build_list_parts(
+        spec = list_ops.build_list_parts(
             bucket, key, upload_id, max_parts=max_parts, part_number_marker=part_number_marker
         )
         response, body = await self._send(spec, headers=headers, timeout=timeout)
-        return ops.parse_list_parts(bucket, key, upload_id, response.headers, body)
+        return list_ops.parse_list_parts(bucket, key, upload_id, response.headers, body)
 
     def iter_parts(
         self,
@@ -357,7 +359,7 @@ class MultipartMethods(_ClientBase):
         """
         # Validate now, not at the first iteration: bad input fails where it is written.
         ops.check_page_size(page_size, "page_size")
-        spec = ops.build_list_parts(bucket, key, upload_id, max_parts=page_size)
+        spec = list_ops.build_list_parts(bucket, key, upload_id, max_parts=page_size)
         self._merged_headers(spec, headers)
         return self._iter_parts(bucket, key, upload_id, page_size, headers, timeout)
 
@@ -423,7 +425,7 @@ class MultipartMethods(_ClientBase):
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
-        spec = ops.build_list_multipart_uploads(
+        spec = list_ops.build_list_multipart_uploads(
             bucket,
             prefix=prefix,
             delimiter=delimiter,
@@ -432,7 +434,7 @@ class MultipartMethods(_ClientBase):
             max_uploads=max_uploads,
         )
         response, body = await self._send(spec, headers=headers, timeout=timeout)
-        return ops.parse_list_multipart_uploads(bucket, response.headers, body)
+        return list_ops.parse_list_multipart_uploads(bucket, response.headers, body)
 
     def iter_multipart_uploads(
         self,
@@ -456,7 +458,7 @@ class MultipartMethods(_ClientBase):
             timeout: each request's timeout (default: the client's).
         """
         ops.check_page_size(page_size, "page_size")
-        spec = ops.build_list_multipart_uploads(bucket, prefix=prefix, max_uploads=page_size)
+        spec = list_ops.build_list_multipart_uploads(bucket, prefix=prefix, max_uploads=page_size)
         self._merged_headers(spec, headers)
         return self._iter_multipart_uploads(bucket, prefix, page_size, headers, timeout)
 

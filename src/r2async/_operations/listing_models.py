@@ -1,0 +1,121 @@
+"""Result models of the object listings, and the rules both readers follow to fill them.
+
+``ObjectInfo``, ``ListObjectsResult`` (ListObjectsV2) and ``ListObjectsV1Result``; the
+ElementTree reference reader (``listing_reference``) and the fast reader (``listing_fast``)
+build them from the same helpers here, so that they cannot disagree on echoed parameters or
+on V1's next marker.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field, TypeAdapter
+
+from .._models import R2Model
+from .._spec import RequestSpec
+
+__all__ = ["ListObjectsResult", "ListObjectsV1Result", "ObjectInfo"]
+
+
+class ObjectInfo(R2Model):
+    """One object in a listing.
+
+    ``etag`` is quoted, as in ``put_object``/``head_object`` results, so they compare equal.
+    ``owner_id``/``owner_display_name`` are set only with ``fetch_owner=True`` (V2) or when
+    the server volunteers them (V1).
+    """
+
+    key: str
+    last_modified: dt.datetime | None = None
+    etag: str | None = None
+    size: int = 0
+    storage_class: str | None = None
+    owner_id: str | None = None
+    owner_display_name: str | None = None
+    checksum_algorithms: tuple[str, ...] = ()
+    checksum_type: str | None = None
+
+
+class ListObjectsResult(R2Model):
+    """One page of ``list_objects`` (ListObjectsV2).
+
+    Keep calling with ``continuation_token=next_continuation_token`` while ``is_truncated``
+    (or use ``list_objects_pages``/``iter_objects``): a short page does not mean the end.
+    ``key_count`` counts objects plus common prefixes, as R2 reports it.
+    """
+
+    bucket: str
+    prefix: str | None = None
+    delimiter: str | None = None
+    start_after: str | None = None
+    continuation_token: str | None = None
+    max_keys: int | None = None
+    key_count: int | None = None
+    is_truncated: bool = False
+    next_continuation_token: str | None = None
+    objects: list[ObjectInfo] = Field(default_factory=list)
+    common_prefixes: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+class ListObjectsV1Result(R2Model):
+    """One page of ``list_objects_v1`` (ListObjects V1).
+
+    ``next_marker`` is where the next page starts when ``is_truncated`` (else None). r2async
+    derives it from the last key or common prefix of the page (the S3 rule), because servers
+    send ``NextMarker`` inconsistently (only with a delimiter on AWS; not URL-encoded on
+    SeaweedFS even under ``encoding-type=url``).
+    """
+
+    bucket: str
+    prefix: str | None = None
+    delimiter: str | None = None
+    marker: str | None = None
+    max_keys: int | None = None
+    is_truncated: bool = False
+    next_marker: str | None = None
+    objects: list[ObjectInfo] = Field(default_factory=list)
+    common_prefixes: list[str] = Field(default_factory=list)
+    request_id: str | None = None
+
+
+_OBJECT_LIST: TypeAdapter[list[ObjectInfo]] | None = None
+
+
+def object_list() -> TypeAdapter[list[ObjectInfo]]:
+    # Built on first use: building a validator costs milliseconds that import should not.
+    global _OBJECT_LIST
+    if _OBJECT_LIST is None:
+        _OBJECT_LIST = TypeAdapter(list[ObjectInfo])
+    return _OBJECT_LIST
+
+
+# Result fields the request chose, by query parameter: reported from the request, not from
+# the response (why: the docstring of the listing module).
+V2_ECHO = (
+    ("prefix", "prefix"),
+    ("delimiter", "delimiter"),
+    ("start_after", "start-after"),
+    ("continuation_token", "continuation-token"),
+)
+V1_ECHO = (("prefix", "prefix"), ("delimiter", "delimiter"), ("marker", "marker"))
+
+
+def echoed(spec: RequestSpec, names: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """The bucket and the listing parameters ``spec`` sent, as result fields."""
+    sent = dict(spec.query)
+    return {"bucket": spec.bucket or "", **{field: sent.get(param) for field, param in names}}
+
+
+def v1_next_marker(
+    objects: list[ObjectInfo], prefixes: list[str], server_marker: Callable[[], str | None]
+) -> str | None:
+    """A truncated V1 page's marker for the next request."""
+    # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
+    # Code-point order of str equals the UTF-8 byte order S3 lists in. Only an empty page
+    # falls back to the server's own NextMarker.
+    candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
+    return max(candidates) if candidates else server_marker()
