@@ -28,6 +28,8 @@ class Settings:
 
     credentials: Credentials
     endpoint: httpx.URL
+    # The SigV4 signing region: R2 takes "auto"; other S3 servers may check theirs.
+    region: str = REGION
 
 
 def _pick(explicit: str | None, env: Mapping[str, str], name: str) -> str | None:
@@ -66,6 +68,7 @@ def resolve(
     session_token: str | None,
     jurisdiction: str | None,
     endpoint_url: str | None,
+    region: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments with ``R2_*`` environment variables (explicit wins).
@@ -77,6 +80,7 @@ def resolve(
         session_token: else ``R2_SESSION_TOKEN`` (temporary credentials).
         jurisdiction: else ``R2_JURISDICTION`` ('eu', 'fedramp', 'us').
         endpoint_url: else ``R2_ENDPOINT_URL``; overrides account and jurisdiction.
+        region: the signing region, else ``R2_REGION``, else "auto" (R2's).
         env: the environment to read (default ``os.environ``).
     """
     env = os.environ if env is None else env
@@ -87,6 +91,7 @@ def resolve(
         ("session_token", session_token),
         ("jurisdiction", jurisdiction),
         ("endpoint_url", endpoint_url),
+        ("region", region),
     ):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be str or None, got {type(value).__name__}")
@@ -114,7 +119,22 @@ def resolve(
         assert account is not None
         url = endpoint_for(account, _pick(jurisdiction, env, "R2_JURISDICTION"))
     endpoint = _check_endpoint(url)
-    return Settings(Credentials(akid, secret, token), endpoint)
+    signing_region = _check_region(_pick(region, env, "R2_REGION") or REGION)
+    return Settings(Credentials(akid, secret, token), endpoint, signing_region)
+
+
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _check_region(region: str) -> str:
+    # A region goes into the credential scope of every signature: a token of lowercase
+    # letters, digits and dashes ("us-east-1", "auto"), as every S3 server names them.
+    if not _REGION.match(region):
+        raise ValueError(
+            f"region {region!r} is not a region name (lowercase letters, digits and '-', "
+            "such as 'us-east-1'); R2 uses 'auto', the default"
+        )
+    return region
 
 
 def _check_endpoint(url: str) -> httpx.URL:

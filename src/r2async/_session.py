@@ -10,7 +10,7 @@ from typing import Literal
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, REGION, Settings
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Settings
 from ._signing.auth import SigV4Auth
 from ._transports.gate import Gate
 
@@ -38,7 +38,7 @@ class Session:
         """
         self.settings = settings
         self.endpoint = settings.endpoint
-        self.auth = SigV4Auth(settings.credentials, region=REGION, service="s3")
+        self.auth = SigV4Auth(settings.credentials, region=settings.region, service="s3")
         self.http = http
         self.owns_http = http is None
         self.closed = False

@@ -76,6 +76,7 @@ class PresignMethods(_ClientBase):
             method=spec.method,
             url=url,
             credentials=self._shared.settings.credentials,
+            region=self._shared.settings.region,
             expires_in=expires_in,
             headers=signed,
             now=now,

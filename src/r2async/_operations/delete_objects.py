@@ -11,7 +11,6 @@ from pydantic import Field
 
 from .. import _xml
 from .._body import prepare_body
-from .._exceptions import ResponseParseError
 from .._headers import validate_bucket, validate_key
 from .._models import R2Model
 from .._spec import RequestSpec
@@ -128,10 +127,7 @@ def build_delete_objects(bucket: str, keys: list[str], *, quiet: bool = False) -
 def parse_delete_objects(body: bytes) -> tuple[list[str], list[DeleteFailure]]:
     """(deleted keys, failures) from one DeleteObjects response body."""
     root = _xml.parse(body, what="DeleteObjects response")
-    if root.tag != "DeleteResult":
-        raise ResponseParseError(
-            f"DeleteObjects response: expected <DeleteResult>, got <{root.tag}>"
-        )
+    _xml.expect_root(root, "DeleteResult", what="DeleteObjects response")
     deleted = [
         key for el in _xml.children(root, "Deleted") if (key := _xml.text(el, "Key")) is not None
     ]

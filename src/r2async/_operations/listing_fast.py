@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .. import _xml
+from .._exceptions import ResponseParseError
 from .._models import parse_iso_date, request_id
 from .._spec import RequestSpec
 from . import listparse as _listparse
@@ -303,11 +304,19 @@ def list_objects_v1(
     objects = _fast_objects(page, url_encoded)
     prefixes = _fast_prefixes(page, url_encoded)
 
-    def server_marker() -> str | None:
-        server = fields.get("NextMarker")
-        return _fast_decode([server], url_encoded)[0] if server else None
-
-    next_marker = v1_next_marker(objects, prefixes, server_marker) if truncated else None
+    next_marker = None
+    if truncated:
+        server = fields.get("NextMarker") or None
+        decoded = server
+        if server is not None and url_encoded:
+            try:
+                decoded = _fast_decode([server], url_encoded)[0]
+            except _listparse.Unsupported:
+                decoded = None
+        try:
+            next_marker = v1_next_marker(objects, prefixes, server, decoded)
+        except ResponseParseError:
+            raise _listparse.Unsupported("NextMarker is not valid URL-encoded UTF-8") from None
     return ListObjectsV1Result(
         **echoed(spec, V1_ECHO),
         max_keys=max_keys,

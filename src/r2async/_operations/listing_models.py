@@ -9,11 +9,11 @@ on V1's next marker.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from pydantic import Field, TypeAdapter
 
+from .._exceptions import ResponseParseError
 from .._models import R2Model
 from .._spec import RequestSpec
 
@@ -64,10 +64,12 @@ class ListObjectsResult(R2Model):
 class ListObjectsV1Result(R2Model):
     """One page of ``list_objects_v1`` (ListObjects V1).
 
-    ``next_marker`` is where the next page starts when ``is_truncated`` (else None). r2async
-    derives it from the last key or common prefix of the page (the S3 rule), because servers
-    send ``NextMarker`` inconsistently (only with a delimiter on AWS; not URL-encoded on
-    SeaweedFS even under ``encoding-type=url``).
+    ``next_marker`` is where the next page starts when ``is_truncated`` (else None): the
+    server's ``NextMarker`` when it sends one (URL-decoded only when the response says
+    ``EncodingType=url``), else the last key or common prefix of the page (the S3 rule; AWS
+    sends ``NextMarker`` only with a delimiter). The server's own marker wins because servers
+    differ in what a page holds: s3rver repeats every common prefix on every page, so the
+    last prefix can sort after keys not listed yet.
     """
 
     bucket: str
@@ -111,11 +113,40 @@ def echoed(spec: RequestSpec, names: tuple[tuple[str, str], ...]) -> dict[str, A
 
 
 def v1_next_marker(
-    objects: list[ObjectInfo], prefixes: list[str], server_marker: Callable[[], str | None]
+    objects: list[ObjectInfo],
+    prefixes: list[str],
+    server: str | None,
+    decoded: str | None,
 ) -> str | None:
-    """A truncated V1 page's marker for the next request."""
-    # S3's NextMarker is the last key or common prefix returned, whichever sorts last.
-    # Code-point order of str equals the UTF-8 byte order S3 lists in. Only an empty page
-    # falls back to the server's own NextMarker.
+    """A truncated V1 page's marker for the next request.
+
+    Args:
+        objects: the page's objects.
+        prefixes: the page's common prefixes.
+        server: the page's ``NextMarker`` as sent (None or "" when absent).
+        decoded: that value URL-decoded when the response echoes ``EncodingType=url`` (else
+            ``server`` itself); None when it is not valid URL-encoded UTF-8.
+    """
+    if server:
+        if decoded == server:
+            return server
+        # SeaweedFS echoes EncodingType=url yet sends NextMarker unencoded: when the value
+        # as sent names an entry of the page and its decoding does not, it was not encoded.
+        if _names_entry(objects, prefixes, server) and (
+            decoded is None or not _names_entry(objects, prefixes, decoded)
+        ):
+            return server
+        if decoded is None:
+            raise ResponseParseError(
+                f"ListObjects response: the URL-encoded NextMarker {server!r} is not valid UTF-8"
+            )
+        return decoded
+    # No NextMarker: S3's rule, the last key or common prefix returned, whichever sorts last
+    # (code-point order of str equals the UTF-8 byte order S3 lists in).
     candidates = [o.key for o in objects[-1:]] + prefixes[-1:]
-    return max(candidates) if candidates else server_marker()
+    return max(candidates) if candidates else None
+
+
+def _names_entry(objects: list[ObjectInfo], prefixes: list[str], name: str) -> bool:
+    # Only reached for a NextMarker whose decoding changed it: rare, so a scan is fine.
+    return name in prefixes or any(o.key == name for o in objects)

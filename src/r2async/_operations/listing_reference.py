@@ -125,8 +125,7 @@ def _without_default_namespace(body: bytes) -> bytes:
 
 def _root(body: bytes, what: str) -> ET.Element:
     root = _xml.parse(_without_default_namespace(body), what=what)
-    if root.tag != "ListBucketResult":
-        raise ResponseParseError(f"{what}: expected <ListBucketResult>, got <{root.tag}>")
+    _xml.expect_root(root, "ListBucketResult", what=what)
     return root
 
 
@@ -160,11 +159,16 @@ def list_objects_v1(
     objects = _objects(root, url_encoded)
     prefixes = _common_prefixes(root, url_encoded)
 
-    def server_marker() -> str | None:
-        server = _xml.text(root, "NextMarker")
-        return _decode(server, url_encoded) if server else None
-
-    next_marker = v1_next_marker(objects, prefixes, server_marker) if truncated else None
+    next_marker = None
+    if truncated:
+        server = _xml.text(root, "NextMarker") or None
+        decoded = server
+        if server is not None and url_encoded:
+            try:
+                decoded = _decode(server, url_encoded)
+            except ResponseParseError:
+                decoded = None
+        next_marker = v1_next_marker(objects, prefixes, server, decoded)
     return ListObjectsV1Result(
         **echoed(spec, V1_ECHO),
         max_keys=_int(_xml.text(root, "MaxKeys"), "MaxKeys"),

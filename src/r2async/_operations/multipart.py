@@ -287,7 +287,7 @@ def parse_upload_part_copy(
         headers: the response headers.
         body: the response body.
     """
-    root = response_root(body, "CopyPartResult", "UploadPartCopy")
+    root = response_root(body, "CopyPartResult", "UploadPartCopy", also=("CopyObjectResult",))
     etag = _xml.text(root, "ETag")
     if not etag:
         raise ResponseParseError("UploadPartCopy: the response has no ETag")

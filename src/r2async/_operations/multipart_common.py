@@ -222,11 +222,20 @@ def completed_parts(parts: object) -> list[CompletedPart]:
     return out
 
 
-def response_root(body: bytes, tag: str, operation: str) -> ET.Element:
+def response_root(
+    body: bytes, tag: str, operation: str, *, also: tuple[str, ...] = ()
+) -> ET.Element:
+    """The root of a multipart response document, checked (``_xml.expect_root``).
+
+    Args:
+        body: the response body.
+        tag: the root S3 documents.
+        operation: the operation, for error messages.
+        also: further root names this operation's answer may carry.
+    """
     # S3 keeps a slow CompleteMultipartUpload alive with whitespace sent before the document.
     root = _xml.parse(body.lstrip(), what=operation)
-    if root.tag != tag:
-        raise ResponseParseError(f"{operation}: expected <{tag}>, got <{root.tag}>")
+    _xml.expect_root(root, tag, what=operation, also=also)
     return root
 
 
