@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ResponseParseError
 from .._headers import HeaderMap, request_id, validate_bucket
+from .._paging import PageGuard
 from .._spec import RequestSpec
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
@@ -55,7 +56,8 @@ class ListingMethods(_ClientBase):
             delimiter: group keys sharing a prefix up to this string into ``common_prefixes``
                 (typically '/'; default: no grouping).
             start_after: only keys sorting after this one (default: from the start).
-            max_keys: page size, 1 to 1000 (default: the server's, 1000).
+            max_keys: page size, 1 to 1000 (default: the server's, 1000); a page holding more
+                objects than this is refused (``ResponseParseError``), never trimmed.
             continuation_token: the previous page's ``next_continuation_token`` (default: first
                 page).
             fetch_owner: include each object's owner (default False).
@@ -91,7 +93,8 @@ class ListingMethods(_ClientBase):
 
         Follows ``next_continuation_token`` while ``is_truncated``. Arguments are checked now;
         requests are sent as you iterate, one page at a time. A server that claims more pages
-        but repeats a token or sends none raises ``ResponseParseError`` instead of looping.
+        but sends no token, repeats one or cycles through a few, sends 1,000 empty pages in a
+        row, or goes past 1,000,000 pages raises ``ResponseParseError`` instead of looping.
 
         Args:
             bucket: the bucket name.
@@ -131,9 +134,9 @@ class ListingMethods(_ClientBase):
         timeout: TimeoutTypes,
     ) -> AsyncIterator[ListObjectsResult]:
         spec = first
-        seen: set[str] = set()
+        guard = PageGuard(f"ListObjectsV2 (bucket={bucket!r})", "continuation token")
         # Bounded: ends when a page is not truncated, or raises when the server stops making
-        # progress (a missing or repeated token).
+        # progress (a missing, repeated or cycling token, endless empty pages, MAX_PAGES).
         while True:
             response, body = await self._send(spec, headers=headers, timeout=timeout)
             page = ops.parse_list_objects(body, response.headers, spec)
@@ -146,12 +149,7 @@ class ListingMethods(_ClientBase):
                     f"ListObjectsV2 (bucket={bucket!r}): the page is truncated but has no "
                     "NextContinuationToken, so the listing cannot continue"
                 )
-            if token in seen:
-                raise ResponseParseError(
-                    f"ListObjectsV2 (bucket={bucket!r}): the server repeated a continuation "
-                    "token; stopping instead of listing the same pages forever"
-                )
-            seen.add(token)
+            guard.next(token, entries=len(page.objects) + len(page.common_prefixes))
             spec = build(token)
 
     def iter_objects(

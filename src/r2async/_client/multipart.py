@@ -9,6 +9,7 @@ from .. import _limits
 from .._checksums import ChecksumAlgorithm, ChecksumType
 from .._exceptions import ResponseParseError
 from .._headers import DateLike, HeaderMap, StorageClass
+from .._paging import PageGuard
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ else:
 
 # Pages an iterator may fetch before it gives up: 10,000 parts at 1 per page, plus one.
 _MAX_PART_PAGES = _limits.MAX_PARTS + 1
-# Listing uploads has no natural bound; this is far beyond any real bucket, yet finite.
-_MAX_UPLOAD_PAGES = 1_000_000
 
 
 class MultipartMethods(_ClientBase):
@@ -448,7 +447,9 @@ class MultipartMethods(_ClientBase):
         """Every in-progress upload in a bucket, fetching pages as needed.
 
         ``async for upload in r2.iter_multipart_uploads(bucket, prefix="tmp/"): ...``
-        (for grouping by delimiter, page with ``list_multipart_uploads``).
+        (for grouping by delimiter, page with ``list_multipart_uploads``). A server that
+        claims more pages but repeats or cycles its markers, sends 1,000 empty pages in a row,
+        or goes past 1,000,000 pages raises ``ResponseParseError`` instead of looping.
 
         Args:
             bucket: the bucket name.
@@ -472,7 +473,8 @@ class MultipartMethods(_ClientBase):
     ) -> AsyncIterator[MultipartUpload]:
         key_marker: str | None = None
         upload_id_marker: str | None = None
-        for _ in range(_MAX_UPLOAD_PAGES):
+        guard = PageGuard(f"ListMultipartUploads (bucket={bucket!r})", "marker pair")
+        while True:  # bounded by the guard (MAX_PAGES)
             page = await self.list_multipart_uploads(
                 bucket,
                 prefix=prefix,
@@ -494,7 +496,6 @@ class MultipartMethods(_ClientBase):
                     "ListMultipartUploads: the server said the listing is truncated but gave "
                     "no new NextKeyMarker/NextUploadIdMarker; stopping instead of looping"
                 )
+            # Markers repeated further back (A, B, A, ...) or endless empty pages.
+            guard.next(nxt, entries=len(page.uploads) + len(page.common_prefixes))
             key_marker, upload_id_marker = nxt
-        raise ResponseParseError(
-            f"ListMultipartUploads: more than {_MAX_UPLOAD_PAGES} pages; stopping"
-        )

@@ -23,7 +23,13 @@ from .._spec import RequestSpec
 from . import listing_fast as _fast
 from . import listing_reference as _reference
 from . import listparse as _listparse
-from .listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
+from .listing_models import (
+    MAX_KEYS_LIMIT,
+    ListObjectsResult,
+    ListObjectsV1Result,
+    ObjectInfo,
+    check_listing_size,
+)
 
 __all__ = [
     "ListObjectsResult",
@@ -35,8 +41,6 @@ __all__ = [
     "parse_list_objects",
     "parse_list_objects_v1",
 ]
-
-MAX_KEYS_LIMIT = 1000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,10 +120,15 @@ def parse_list_objects(
     body: bytes, headers: Mapping[str, str], spec: RequestSpec
 ) -> ListObjectsResult:
     """ListObjectsResult from a ListObjectsV2 response; echoed parameters come from ``spec``."""
+    # Bounded before either reader builds anything from the body.
+    check_listing_size(body, "ListObjectsV2 response")
     try:
         return _fast.list_objects(body, headers, spec)
     except _listparse.Unsupported:
-        return _reference.list_objects(body, headers, spec)
+        pass
+    # Outside the except block, so that the fast reader's traceback (and the copies of the
+    # body its frames hold) is freed before the reference parses.
+    return _reference.list_objects(body, headers, spec)
 
 
 def build_list_objects_v1(
@@ -153,7 +162,11 @@ def parse_list_objects_v1(
     body: bytes, headers: Mapping[str, str], spec: RequestSpec
 ) -> ListObjectsV1Result:
     """ListObjectsV1Result from a ListObjects response; echoed parameters come from ``spec``."""
+    check_listing_size(body, "ListObjects response")
     try:
         return _fast.list_objects_v1(body, headers, spec)
     except _listparse.Unsupported:
-        return _reference.list_objects_v1(body, headers, spec)
+        pass
+    # Outside the except block, so that the fast reader's traceback (and the copies of the
+    # body its frames hold) is freed before the reference parses.
+    return _reference.list_objects_v1(body, headers, spec)

@@ -29,6 +29,7 @@ from .listing_models import (
     ListObjectsV1Result,
     ObjectInfo,
     echoed,
+    entry_limit,
     object_list,
     v1_next_marker,
 )
@@ -258,7 +259,10 @@ def _fast_group_objects(
     return objects
 
 
-def _fast_objects(page: _listparse.Listing, url_encoded: bool) -> list[ObjectInfo]:
+def _fast_objects(page: _listparse.Listing, url_encoded: bool, limit: int) -> list[ObjectInfo]:
+    if page.entries > limit:
+        # More objects than max-keys: the reference refuses the page with its message.
+        raise _listparse.Unsupported("more objects than the request's max-keys")
     construct = _plain_object_info()
     if len(page.contents) == 1:
         return _fast_group_objects(page.contents[0], url_encoded, construct)
@@ -287,7 +291,7 @@ def list_objects(body: bytes, headers: Mapping[str, str], spec: RequestSpec) -> 
         key_count=_fast_int(fields.get("KeyCount")),
         is_truncated=truncated,
         next_continuation_token=token if truncated else None,
-        objects=_fast_objects(page, url_encoded),
+        objects=_fast_objects(page, url_encoded, entry_limit(spec)),
         common_prefixes=_fast_prefixes(page, url_encoded),
         request_id=request_id(headers),
     )
@@ -301,7 +305,7 @@ def list_objects_v1(
     url_encoded = fields.get("EncodingType") == "url"
     truncated = _xml.boolean(fields.get("IsTruncated"))
     max_keys = _fast_int(fields.get("MaxKeys"))
-    objects = _fast_objects(page, url_encoded)
+    objects = _fast_objects(page, url_encoded, entry_limit(spec))
     prefixes = _fast_prefixes(page, url_encoded)
 
     next_marker = None

@@ -112,6 +112,46 @@ def echoed(spec: RequestSpec, names: tuple[tuple[str, str], ...]) -> dict[str, A
     return {"bucket": spec.bucket or "", **{field: sent.get(param) for field, param in names}}
 
 
+# S3's page limit, and its default page size: a page never holds more objects.
+MAX_KEYS_LIMIT = 1000
+# A listing document holds at most this many tags ("<" marks). A full page of 1,000 objects
+# with owner and checksums has about 22,000; the rest leaves room for the common prefixes
+# that some servers (moto, s3rver) repeat on every page. It bounds what either reader
+# builds from one answer (ElementTree: some 40 MB at worst) before it builds anything.
+MAX_LISTING_TAGS = 400_000
+
+
+def check_listing_size(body: bytes, what: str) -> None:
+    """Refuse a listing document with more tags than any page can need, before parsing it."""
+    tags = body.count(b"<")
+    if tags > MAX_LISTING_TAGS:
+        raise ResponseParseError(
+            f"{what}: the document holds {tags:,} tags, more than a listing page can need "
+            f"(at most {MAX_LISTING_TAGS:,}); refusing it"
+        )
+
+
+def entry_limit(spec: RequestSpec) -> int:
+    """The most objects a page may hold: the ``max-keys`` the request sent, else 1,000."""
+    for name, value in spec.query:
+        if name == "max-keys" and value is not None:
+            return int(value)
+    return MAX_KEYS_LIMIT
+
+
+def check_object_count(count: int, spec: RequestSpec, what: str) -> None:
+    """Refuse a page with more objects than the request allowed (never truncated silently).
+
+    Truncating would lose entries: the server's next token or marker points past all of them.
+    """
+    limit = entry_limit(spec)
+    if count > limit:
+        raise ResponseParseError(
+            f"{what}: the server sent {count:,} objects on a page of at most {limit:,} "
+            "(max-keys); refusing the page rather than dropping entries"
+        )
+
+
 def v1_next_marker(
     objects: list[ObjectInfo],
     prefixes: list[str],

@@ -20,6 +20,8 @@ from .listing_models import (
     ListObjectsResult,
     ListObjectsV1Result,
     ObjectInfo,
+    check_listing_size,
+    check_object_count,
     echoed,
     object_list,
     v1_next_marker,
@@ -61,7 +63,9 @@ def _quoted(etag: str | None) -> str | None:
     return f'"{etag}"'
 
 
-def _objects(root: ET.Element, url_encoded: bool) -> list[ObjectInfo]:
+def _objects(root: ET.Element, url_encoded: bool, spec: RequestSpec, what: str) -> list[ObjectInfo]:
+    # Counted before any ObjectInfo is built: a page over max-keys is refused, not trimmed.
+    check_object_count(sum(1 for _ in root.iterfind("Contents")), spec, what)
     # The hot loop of every listing (1,000 entries a page): findtext() runs in C and answers
     # as _xml.text does ("" for an empty element, None for a missing one), and the whole page
     # is validated in one call instead of one model construction per entry (about 3x faster
@@ -124,6 +128,7 @@ def _without_default_namespace(body: bytes) -> bytes:
 
 
 def _root(body: bytes, what: str) -> ET.Element:
+    check_listing_size(body, what)
     root = _xml.parse(_without_default_namespace(body), what=what)
     _xml.expect_root(root, "ListBucketResult", what=what)
     return root
@@ -132,7 +137,8 @@ def _root(body: bytes, what: str) -> ET.Element:
 def list_objects(body: bytes, headers: Mapping[str, str], spec: RequestSpec) -> ListObjectsResult:
     # The ElementTree reading: the reference the fast reader must agree with, and the one
     # that judges (and rejects) every document the fast reader does not take.
-    root = _root(body, "ListObjectsV2 response")
+    what = "ListObjectsV2 response"
+    root = _root(body, what)
     url_encoded = _url_encoded(root)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
     token = _xml.text(root, "NextContinuationToken") or None
@@ -143,7 +149,7 @@ def list_objects(body: bytes, headers: Mapping[str, str], spec: RequestSpec) -> 
         is_truncated=truncated,
         # The token is opaque: handed back exactly as received, never decoded.
         next_continuation_token=token if truncated else None,
-        objects=_objects(root, url_encoded),
+        objects=_objects(root, url_encoded, spec, what),
         common_prefixes=_common_prefixes(root, url_encoded),
         request_id=request_id(headers),
     )
@@ -153,10 +159,11 @@ def list_objects_v1(
     body: bytes, headers: Mapping[str, str], spec: RequestSpec
 ) -> ListObjectsV1Result:
     # The ElementTree reading, as for list_objects.
-    root = _root(body, "ListObjects response")
+    what = "ListObjects response"
+    root = _root(body, what)
     url_encoded = _url_encoded(root)
     truncated = _xml.boolean(_xml.text(root, "IsTruncated"))
-    objects = _objects(root, url_encoded)
+    objects = _objects(root, url_encoded, spec, what)
     prefixes = _common_prefixes(root, url_encoded)
 
     next_marker = None
