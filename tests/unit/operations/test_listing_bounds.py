@@ -245,3 +245,12 @@ async def test_a_30_mib_hostile_listing_through_the_client() -> None:
             finally:
                 tracemalloc.stop()
     assert peak < 200 * 1024 * 1024, f"peak {peak / 2**20:.0f} MiB"
+
+
+def test_the_tag_bound_counts_tags_only_past_its_size() -> None:
+    from r2async._operations.listing_models import MAX_LISTING_TAGS, check_listing_size
+
+    check_listing_size(b"<" * MAX_LISTING_TAGS, "listing")  # at the bound: accepted
+    with pytest.raises(ResponseParseError, match="tags"):
+        check_listing_size(b"<" * (MAX_LISTING_TAGS + 1), "listing")
+    check_listing_size(b"x" * (10 * MAX_LISTING_TAGS), "listing")  # big, but few tags
