@@ -204,14 +204,16 @@ class ListingMethods(_ClientBase):
     ) -> ListObjectsV1Result:
         """List one page with the older ListObjects V1 API (prefer ``list_objects``).
 
-        Continue with ``marker=result.next_marker`` while ``result.is_truncated``.
+        Continue with ``marker=result.next_marker`` while ``result.is_truncated``: it is the
+        server's ``NextMarker`` when sent, else the page's last key or common prefix.
 
         Args:
             bucket: the bucket name.
             prefix: only keys starting with this (default: all keys).
             delimiter: group keys into ``common_prefixes`` up to this string (default: none).
             marker: only keys sorting after this one (default: from the start).
-            max_keys: page size, 1 to 1000 (default: the server's, 1000).
+            max_keys: page size, 1 to 1000 (default: the server's, 1000); a page holding more
+                objects than this is refused (``ResponseParseError``), never trimmed.
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
