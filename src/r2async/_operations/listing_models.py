@@ -16,6 +16,7 @@ from pydantic import Field, TypeAdapter
 from .._exceptions import ResponseParseError
 from .._models import R2Model
 from .._spec import RequestSpec
+from .listparse import MAX_LISTING_TAGS
 
 __all__ = ["ListObjectsResult", "ListObjectsV1Result", "ObjectInfo"]
 
@@ -114,11 +115,6 @@ def echoed(spec: RequestSpec, names: tuple[tuple[str, str], ...]) -> dict[str, A
 
 # S3's page limit, and its default page size: a page never holds more objects.
 MAX_KEYS_LIMIT = 1000
-# A listing document holds at most this many tags ("<" marks). A full page of 1,000 objects
-# with owner and checksums has about 22,000; the rest leaves room for the common prefixes
-# that some servers (moto, s3rver) repeat on every page. It bounds what either reader
-# builds from one answer (ElementTree: some 40 MB at worst) before it builds anything.
-MAX_LISTING_TAGS = 400_000
 
 
 def check_listing_size(body: bytes, what: str) -> None:

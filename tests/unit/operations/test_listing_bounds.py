@@ -254,3 +254,17 @@ def test_the_tag_bound_counts_tags_only_past_its_size() -> None:
     with pytest.raises(ResponseParseError, match="tags"):
         check_listing_size(b"<" * (MAX_LISTING_TAGS + 1), "listing")
     check_listing_size(b"x" * (10 * MAX_LISTING_TAGS), "listing")  # big, but few tags
+
+
+def test_the_fast_reader_alone_refuses_a_tag_flood_before_splitting_it() -> None:
+    from r2async._operations.listparse import Unsupported, scan
+
+    body = _flood(HOSTILE["tiny-entries"])
+    tracemalloc.start()
+    try:
+        with pytest.raises(Unsupported, match="more tags"):
+            scan(body)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
