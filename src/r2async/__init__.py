@@ -80,13 +80,8 @@ if TYPE_CHECKING:
         LocationHint,
     )
     from ._operations.copy import CopyObjectResult
-    from ._operations.listing import (
-        DeleteFailure,
-        DeleteObjectsResult,
-        ListObjectsResult,
-        ListObjectsV1Result,
-        ObjectInfo,
-    )
+    from ._operations.delete_objects import DeleteFailure, DeleteObjectsResult
+    from ._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
     from ._signing.auth import SigV4Auth, presign_url
     from ._signing.cloudflare import CloudflareTemporaryCredentials
     from ._signing.credentials import Credentials
@@ -201,9 +196,9 @@ _LAZY: dict[str, str] = {
     "DeleteBucketCorsResult": "._operations.bucket_config",
     "DeleteBucketLifecycleResult": "._operations.bucket_config",
     "DeleteBucketResult": "._operations.buckets",
-    "DeleteFailure": "._operations.listing",
+    "DeleteFailure": "._operations.delete_objects",
     "DeleteObjectResult": "._models",
-    "DeleteObjectsResult": "._operations.listing",
+    "DeleteObjectsResult": "._operations.delete_objects",
     "DownloadResult": "._transfer.results",
     "DownloadStream": "._transfer.stream",
     "GetObjectResult": "._models",
@@ -217,8 +212,8 @@ _LAZY: dict[str, str] = {
     "LifecycleTransition": "._operations.bucket_config",
     "ListBucketsResult": "._operations.buckets",
     "ListMultipartUploadsResult": "._models_multipart",
-    "ListObjectsResult": "._operations.listing",
-    "ListObjectsV1Result": "._operations.listing",
+    "ListObjectsResult": "._operations.listing_models",
+    "ListObjectsV1Result": "._operations.listing_models",
     "ListPartsResult": "._models_multipart",
     "LocationHint": "._operations.buckets",
     "MultipartUpload": "._models_multipart",
@@ -229,7 +224,7 @@ _LAZY: dict[str, str] = {
     "NotImplementedByR2Error": "._exceptions",
     "NotModifiedError": "._exceptions",
     "ObjectChangedError": "._exceptions",
-    "ObjectInfo": "._operations.listing",
+    "ObjectInfo": "._operations.listing_models",
     "ObjectMetadata": "._models",
     "ObjectStream": "._streaming",
     "Part": "._models_multipart",

@@ -36,6 +36,8 @@ class Settings:
     endpoint: httpx.URL
     # A callable returning Credentials (see _signing.providers), when credentials is None.
     provider: Any = None
+    # The SigV4 signing region: R2 takes "auto"; other S3 servers may check theirs.
+    region: str = REGION
 
 
 def _pick(explicit: str | None, env: Mapping[str, str], name: str) -> str | None:
@@ -76,6 +78,7 @@ def resolve(
     endpoint_url: str | None,
     credentials: object = None,
     profile: str | None = None,
+    region: str | None = None,
     env: Mapping[str, str] | None = None,
 ) -> Settings:
     """Combine explicit arguments, ``R2_*`` variables and AWS-style configuration.
@@ -98,6 +101,7 @@ def resolve(
         credentials: ``Credentials`` or a provider (a callable returning them); default None.
         profile: an AWS profile name in ``~/.aws/credentials``/``~/.aws/config``; default
             None (``AWS_PROFILE``, else the default profile, consulted only when needed).
+        region: the signing region, else ``R2_REGION``, else "auto" (R2's).
         env: the environment to read (default ``os.environ``).
     """
     env = os.environ if env is None else env
@@ -109,6 +113,7 @@ def resolve(
         ("jurisdiction", jurisdiction),
         ("endpoint_url", endpoint_url),
         ("profile", profile),
+        ("region", region),
     ):
         if value is not None and not isinstance(value, str):
             raise TypeError(f"{name} must be str or None, got {type(value).__name__}")
@@ -151,7 +156,8 @@ def resolve(
             "AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL_S3 and ~/.aws profiles work too"
         )
     assert url is not None
-    return Settings(static, _check_endpoint(url), provider)
+    signing_region = _check_region(_pick(region, env, "R2_REGION") or REGION)
+    return Settings(static, _check_endpoint(url), provider, signing_region)
 
 
 class _Profiles:
@@ -236,3 +242,17 @@ def _check_endpoint(url: str) -> httpx.URL:
     # A path prefix (e.g. behind a reverse proxy) is kept; normalise to no trailing slash.
     path = parsed.raw_path.rstrip(b"/")
     return parsed.copy_with(raw_path=path or b"")
+
+
+_REGION = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+
+
+def _check_region(region: str) -> str:
+    # A region goes into the credential scope of every signature: a token of lowercase
+    # letters, digits and dashes ("us-east-1", "auto"), as every S3 server names them.
+    if not _REGION.match(region):
+        raise ValueError(
+            f"region {region!r} is not a region name (lowercase letters, digits and '-', "
+            "such as 'us-east-1'); R2 uses 'auto', the default"
+        )
+    return region

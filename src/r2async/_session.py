@@ -10,7 +10,7 @@ from typing import Literal
 
 import httpx
 
-from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, REGION, Settings
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Settings
 from ._signing.auth import SigV4Auth
 from ._signing.credentials import Credentials
 from ._signing.providers import Refresher
@@ -62,7 +62,7 @@ class Session:
         self.refresher: Refresher | None = None
         self.auth: SigV4Auth | None = None
         if settings.credentials is not None:
-            self.auth = SigV4Auth(settings.credentials, region=REGION, service="s3")
+            self.auth = SigV4Auth(settings.credentials, region=settings.region, service="s3")
         else:
             self.refresher = Refresher(settings.provider)
         self.http = http
@@ -83,7 +83,7 @@ class Session:
         credentials = await self.refresher.get(timeout)
         auth = self.auth
         if auth is None or auth.credentials is not credentials:
-            auth = SigV4Auth(credentials, region=REGION, service="s3")
+            auth = SigV4Auth(credentials, region=self.settings.region, service="s3")
             auth.clock_offset = self.clock_offset
             self.auth = auth
         return auth

@@ -47,6 +47,7 @@ class _ClientBase:
         session_token: str | None = None,
         jurisdiction: str | None = None,
         endpoint_url: str | None = None,
+        region: str | None = None,
         headers: HeaderMap | None = None,
         operation_headers: Mapping[str, HeaderMap] | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
@@ -66,6 +67,9 @@ class _ClientBase:
             jurisdiction: 'eu', 'fedramp' or 'us' (default ``R2_JURISDICTION``, else none).
             endpoint_url: any S3-compatible endpoint (default ``R2_ENDPOINT_URL``); overrides
                 account_id and jurisdiction.
+            region: the SigV4 signing region (default ``R2_REGION``, else "auto", which is
+                what R2 expects): only for other S3-compatible endpoints that check it, such
+                as moto or AWS S3 ("us-east-1").
             headers: headers sent (and signed) on every request.
             operation_headers: per S3 operation name, headers sent on every request of it,
                 e.g. ``{"PutObject": {"cf-create-bucket-if-missing": "true"}}``.
@@ -99,6 +103,7 @@ class _ClientBase:
             endpoint_url=endpoint_url,
             credentials=credentials,
             profile=profile,
+            region=region,
         )
         self._shared = Session(settings, http_client, transport)
         self._headers = check_headers(headers, where="headers")

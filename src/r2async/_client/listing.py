@@ -13,23 +13,21 @@ from typing import TYPE_CHECKING
 
 from .._exceptions import ResponseParseError
 from .._headers import HeaderMap, request_id, validate_bucket
+from .._paging import PageGuard
 from .._spec import RequestSpec
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
+    from .._operations import delete_objects as delete_ops
     from .._operations import listing as ops
-    from .._operations.listing import (
-        DeleteFailure,
-        DeleteObjectsResult,
-        ListObjectsResult,
-        ListObjectsV1Result,
-        ObjectInfo,
-    )
+    from .._operations.delete_objects import DeleteFailure, DeleteObjectsResult
+    from .._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
 else:
     from .._lazy import LazyModule
 
     # Builders, parsers and result models (pydantic) load on first use, not at import.
     ops = LazyModule("r2async._operations.listing", globals(), "ops")
+    delete_ops = LazyModule("r2async._operations.delete_objects", globals(), "delete_ops")
 
 
 class ListingMethods(_ClientBase):
@@ -58,7 +56,8 @@ class ListingMethods(_ClientBase):
             delimiter: group keys sharing a prefix up to this string into ``common_prefixes``
                 (typically '/'; default: no grouping).
             start_after: only keys sorting after this one (default: from the start).
-            max_keys: page size, 1 to 1000 (default: the server's, 1000).
+            max_keys: page size, 1 to 1000 (default: the server's, 1000); a page holding more
+                objects than this is refused (``ResponseParseError``), never trimmed.
             continuation_token: the previous page's ``next_continuation_token`` (default: first
                 page).
             fetch_owner: include each object's owner (default False).
@@ -94,7 +93,8 @@ class ListingMethods(_ClientBase):
 
         Follows ``next_continuation_token`` while ``is_truncated``. Arguments are checked now;
         requests are sent as you iterate, one page at a time. A server that claims more pages
-        but repeats a token or sends none raises ``ResponseParseError`` instead of looping.
+        but sends no token, repeats one or cycles through a few, sends 1,000 empty pages in a
+        row, or goes past 1,000,000 pages raises ``ResponseParseError`` instead of looping.
 
         Args:
             bucket: the bucket name.
@@ -134,9 +134,9 @@ class ListingMethods(_ClientBase):
         timeout: TimeoutTypes,
     ) -> AsyncIterator[ListObjectsResult]:
         spec = first
-        seen: set[str] = set()
+        guard = PageGuard(f"ListObjectsV2 (bucket={bucket!r})", "continuation token")
         # Bounded: ends when a page is not truncated, or raises when the server stops making
-        # progress (a missing or repeated token).
+        # progress (a missing, repeated or cycling token, endless empty pages, MAX_PAGES).
         while True:
             response, body = await self._send(spec, headers=headers, timeout=timeout)
             page = ops.parse_list_objects(body, response.headers, spec)
@@ -149,12 +149,7 @@ class ListingMethods(_ClientBase):
                     f"ListObjectsV2 (bucket={bucket!r}): the page is truncated but has no "
                     "NextContinuationToken, so the listing cannot continue"
                 )
-            if token in seen:
-                raise ResponseParseError(
-                    f"ListObjectsV2 (bucket={bucket!r}): the server repeated a continuation "
-                    "token; stopping instead of listing the same pages forever"
-                )
-            seen.add(token)
+            guard.next(token, entries=len(page.objects) + len(page.common_prefixes))
             spec = build(token)
 
     def iter_objects(
@@ -209,14 +204,16 @@ class ListingMethods(_ClientBase):
     ) -> ListObjectsV1Result:
         """List one page with the older ListObjects V1 API (prefer ``list_objects``).
 
-        Continue with ``marker=result.next_marker`` while ``result.is_truncated``.
+        Continue with ``marker=result.next_marker`` while ``result.is_truncated``: it is the
+        server's ``NextMarker`` when sent, else the page's last key or common prefix.
 
         Args:
             bucket: the bucket name.
             prefix: only keys starting with this (default: all keys).
             delimiter: group keys into ``common_prefixes`` up to this string (default: none).
             marker: only keys sorting after this one (default: from the start).
-            max_keys: page size, 1 to 1000 (default: the server's, 1000).
+            max_keys: page size, 1 to 1000 (default: the server's, 1000); a page holding more
+                objects than this is refused (``ResponseParseError``), never trimmed.
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
@@ -252,10 +249,12 @@ class ListingMethods(_ClientBase):
         validate_bucket(bucket)
         if not isinstance(quiet, bool):
             raise TypeError("quiet must be a bool")
-        checked = ops.check_delete_keys(keys)
+        checked = delete_ops.check_delete_keys(keys)
         specs = [
-            ops.build_delete_objects(bucket, checked[i : i + ops.DELETE_BATCH], quiet=quiet)
-            for i in range(0, len(checked), ops.DELETE_BATCH)
+            delete_ops.build_delete_objects(
+                bucket, checked[i : i + delete_ops.DELETE_BATCH], quiet=quiet
+            )
+            for i in range(0, len(checked), delete_ops.DELETE_BATCH)
         ]
         # Check call headers now too, so bad input fails before any batch is sent.
         self._merged_headers(RequestSpec("DeleteObjects", "POST", bucket), headers)
@@ -266,13 +265,15 @@ class ListingMethods(_ClientBase):
         # keeps a failure's blast radius to the batches already sent.
         for spec in specs:
             response, body = await self._send(spec, headers=headers, timeout=timeout)
-            batch_deleted, batch_errors = ops.parse_delete_objects(body)
+            batch_deleted, batch_errors = delete_ops.parse_delete_objects(body)
             deleted.extend(batch_deleted)
             errors.extend(batch_errors)
             rid = request_id(response.headers)
             if rid:
                 request_ids.append(rid)
-        return ops.DeleteObjectsResult(deleted=deleted, errors=errors, request_ids=request_ids)
+        return delete_ops.DeleteObjectsResult(
+            deleted=deleted, errors=errors, request_ids=request_ids
+        )
 
 
 async def _flatten(pages: AsyncIterator[ListObjectsResult]) -> AsyncIterator[ObjectInfo]:

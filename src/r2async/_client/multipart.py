@@ -10,6 +10,7 @@ from .._checksums import ChecksumAlgorithm, ChecksumType
 from .._exceptions import ResponseParseError
 from .._headers import DateLike, HeaderMap, StorageClass
 from .._operations.part_sizes import check_part_sizes
+from .._paging import PageGuard
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
         UploadPartResult,
     )
     from .._operations import multipart as ops
+    from .._operations import multipart_list as list_ops
 else:
     from .._lazy import LazyModule
 
@@ -32,11 +34,10 @@ else:
     ops = LazyModule(
         "r2async._operations.multipart", globals(), "ops", also=("r2async._models_multipart",)
     )
+    list_ops = LazyModule("r2async._operations.multipart_list", globals(), "list_ops")
 
 # Pages an iterator may fetch before it gives up: 10,000 parts at 1 per page, plus one.
 _MAX_PART_PAGES = _limits.MAX_PARTS + 1
-# Listing uploads has no natural bound; this is far beyond any real bucket, yet finite.
-_MAX_UPLOAD_PAGES = 1_000_000
 
 
 class MultipartMethods(_ClientBase):
@@ -349,11 +350,11 @@ class MultipartMethods(_ClientBase):
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
-        spec = ops.build_list_parts(
+        spec = list_ops.build_list_parts(
             bucket, key, upload_id, max_parts=max_parts, part_number_marker=part_number_marker
         )
         response, body = await self._send(spec, headers=headers, timeout=timeout)
-        return ops.parse_list_parts(bucket, key, upload_id, response.headers, body)
+        return list_ops.parse_list_parts(bucket, key, upload_id, response.headers, body)
 
     def iter_parts(
         self,
@@ -379,7 +380,7 @@ class MultipartMethods(_ClientBase):
         """
         # Validate now, not at the first iteration: bad input fails where it is written.
         ops.check_page_size(page_size, "page_size")
-        spec = ops.build_list_parts(bucket, key, upload_id, max_parts=page_size)
+        spec = list_ops.build_list_parts(bucket, key, upload_id, max_parts=page_size)
         self._merged_headers(spec, headers)
         return self._iter_parts(bucket, key, upload_id, page_size, headers, timeout)
 
@@ -445,7 +446,7 @@ class MultipartMethods(_ClientBase):
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
-        spec = ops.build_list_multipart_uploads(
+        spec = list_ops.build_list_multipart_uploads(
             bucket,
             prefix=prefix,
             delimiter=delimiter,
@@ -454,7 +455,7 @@ class MultipartMethods(_ClientBase):
             max_uploads=max_uploads,
         )
         response, body = await self._send(spec, headers=headers, timeout=timeout)
-        return ops.parse_list_multipart_uploads(bucket, response.headers, body)
+        return list_ops.parse_list_multipart_uploads(bucket, response.headers, body)
 
     def iter_multipart_uploads(
         self,
@@ -468,7 +469,9 @@ class MultipartMethods(_ClientBase):
         """Every in-progress upload in a bucket, fetching pages as needed.
 
         ``async for upload in r2.iter_multipart_uploads(bucket, prefix="tmp/"): ...``
-        (for grouping by delimiter, page with ``list_multipart_uploads``).
+        (for grouping by delimiter, page with ``list_multipart_uploads``). A server that
+        claims more pages but repeats or cycles its markers, sends 1,000 empty pages in a row,
+        or goes past 1,000,000 pages raises ``ResponseParseError`` instead of looping.
 
         Args:
             bucket: the bucket name.
@@ -478,7 +481,7 @@ class MultipartMethods(_ClientBase):
             timeout: each request's timeout (default: the client's).
         """
         ops.check_page_size(page_size, "page_size")
-        spec = ops.build_list_multipart_uploads(bucket, prefix=prefix, max_uploads=page_size)
+        spec = list_ops.build_list_multipart_uploads(bucket, prefix=prefix, max_uploads=page_size)
         self._merged_headers(spec, headers)
         return self._iter_multipart_uploads(bucket, prefix, page_size, headers, timeout)
 
@@ -492,7 +495,8 @@ class MultipartMethods(_ClientBase):
     ) -> AsyncIterator[MultipartUpload]:
         key_marker: str | None = None
         upload_id_marker: str | None = None
-        for _ in range(_MAX_UPLOAD_PAGES):
+        guard = PageGuard(f"ListMultipartUploads (bucket={bucket!r})", "marker pair")
+        while True:  # bounded by the guard (MAX_PAGES)
             page = await self.list_multipart_uploads(
                 bucket,
                 prefix=prefix,
@@ -514,10 +518,9 @@ class MultipartMethods(_ClientBase):
                     "ListMultipartUploads: the server said the listing is truncated but gave "
                     "no new NextKeyMarker/NextUploadIdMarker; stopping instead of looping"
                 )
+            # Markers repeated further back (A, B, A, ...) or endless empty pages.
+            guard.next(nxt, entries=len(page.uploads) + len(page.common_prefixes))
             key_marker, upload_id_marker = nxt
-        raise ResponseParseError(
-            f"ListMultipartUploads: more than {_MAX_UPLOAD_PAGES} pages; stopping"
-        )
 
 
 def _part_number(part: object) -> int:

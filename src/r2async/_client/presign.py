@@ -94,6 +94,7 @@ class PresignMethods(_ClientBase):
             method=spec.method,
             url=url,
             credentials=credentials,
+            region=self._shared.settings.region,
             expires_in=expires_in,
             headers=signed,
             now=now,

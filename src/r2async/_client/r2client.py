@@ -23,8 +23,8 @@ class R2Client(
     """An async client for Cloudflare R2 (or any S3-compatible endpoint).
 
     ``R2Client()`` reads ``R2_ACCOUNT_ID``, ``R2_ACCESS_KEY_ID``, ``R2_SECRET_ACCESS_KEY`` (and
-    optionally ``R2_SESSION_TOKEN``, ``R2_JURISDICTION``, ``R2_ENDPOINT_URL``). Use it as
-    ``async with R2Client() as r2:`` or call ``await r2.aclose()`` when done. Headers are plain
-    arguments at three levels (client ``headers=``, ``operation_headers=``, per-call
+    optionally ``R2_SESSION_TOKEN``, ``R2_JURISDICTION``, ``R2_ENDPOINT_URL``, ``R2_REGION``).
+    Use it as ``async with R2Client() as r2:`` or call ``await r2.aclose()`` when done. Headers
+    are plain arguments at three levels (client ``headers=``, ``operation_headers=``, per-call
     ``headers=``), all signed, later wins.
     """

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from .. import _xml
-from .._exceptions import ResponseParseError, status_error_class
+from .._exceptions import status_error_class
 from .._headers import (
     DateLike,
     check_header,
@@ -226,10 +226,7 @@ def parse_copy_object(
             operation="CopyObject",
             headers=headers,
         )
-    if root.tag != "CopyObjectResult":
-        raise ResponseParseError(
-            f"CopyObject response: expected <CopyObjectResult>, got <{root.tag}>"
-        )
+    _xml.expect_root(root, "CopyObjectResult", what="CopyObject response")
     fields = checksum_fields(headers)
     for alg in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"):
         value = _xml.text(root, "Checksum" + alg)

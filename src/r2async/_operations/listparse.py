@@ -45,7 +45,13 @@ from functools import cache
 from .. import _xml
 from .._exceptions import ResponseParseError
 
-__all__ = ["ContentsGroup", "Listing", "Unsupported", "scan"]
+__all__ = ["MAX_LISTING_TAGS", "ContentsGroup", "Listing", "Unsupported", "scan"]
+
+# A listing document holds at most this many tags ("<" marks). A full page of 1,000 objects
+# with owner and checksums has about 22,000; the rest leaves room for the common prefixes
+# that some servers (moto, s3rver) repeat on every page. It bounds what either reader
+# builds from one answer (ElementTree: some 40 MB at worst) before it builds anything.
+MAX_LISTING_TAGS = 400_000
 
 
 class Unsupported(Exception):
@@ -436,6 +442,9 @@ def scan(body: bytes) -> Listing:
         _xml.check_safe(body)
     except ResponseParseError:
         raise Unsupported("refused by check_safe") from None
+    # Bounded before the document is split into pieces (a count in C, only for big bodies).
+    if len(body) > MAX_LISTING_TAGS and body.count(b"<") > MAX_LISTING_TAGS:
+        raise Unsupported("more tags than a listing page can need")
     data = body.lstrip()  # as the ElementTree reader does
     # Comments, CDATA and processing instructions other than the declaration: given up
     # before any real work. "!" and "?" are rare enough for memchr to decide most pages.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from r2async import ResponseParseError
-from r2async._operations import listing
+from r2async._operations import listing_fast, listing_reference
 from r2async._operations.listing import (
     build_list_objects,
     build_list_objects_v1,
@@ -88,8 +88,8 @@ MALFORMED = {
 }
 
 
-V2 = (parse_list_objects, listing._reference_list_objects, SPEC)
-V1 = (parse_list_objects_v1, listing._reference_list_objects_v1, SPEC_V1)
+V2 = (parse_list_objects, listing_reference.list_objects, SPEC)
+V1 = (parse_list_objects_v1, listing_reference.list_objects_v1, SPEC_V1)
 CASES = [
     *(pytest.param(body, *V2, id=f"v2-{name}") for name, body in MALFORMED.items()),
     *(pytest.param(body, *V1, id=f"v1-{name}") for name, body in MALFORMED.items()),
@@ -113,7 +113,7 @@ def test_malformed_documents_raise_as_elementtree_says(
 
 def _fast(parse: object, body: bytes) -> None:
     fast = (
-        listing._fast_list_objects if parse is parse_list_objects else listing._fast_list_objects_v1
+        listing_fast.list_objects if parse is parse_list_objects else listing_fast.list_objects_v1
     )
     fast(body, {}, SPEC if parse is parse_list_objects else SPEC_V1)  # type: ignore[arg-type]
 
@@ -149,11 +149,11 @@ def test_valid_xml_outside_the_fast_subset_reads_as_elementtree_reads_it(
     body: bytes, keys: list[str]
 ) -> None:
     with pytest.raises(Unsupported):
-        listing._fast_list_objects(body, {}, SPEC)
+        listing_fast.list_objects(body, {}, SPEC)
     result = parse_list_objects(body, {}, SPEC)
-    assert result == listing._reference_list_objects(body, {}, SPEC)
+    assert result == listing_reference.list_objects(body, {}, SPEC)
     assert [o.key for o in result.objects] == keys
-    assert parse_list_objects_v1(body, {}, SPEC_V1) == listing._reference_list_objects_v1(
+    assert parse_list_objects_v1(body, {}, SPEC_V1) == listing_reference.list_objects_v1(
         body, {}, SPEC_V1
     )
 
@@ -166,7 +166,7 @@ def test_character_references_are_decoded_once() -> None:
     assert obj.key == "&lt;&lt;&#60;<<<\"\"''\r\t\u00e9\U0001f600"
     assert obj.etag == '"&quot;x&quot;"'
     assert page.contents[0].key == [obj.key]  # ...and it decodes as ElementTree does
-    assert parse_list_objects(body, {}, SPEC) == listing._reference_list_objects(body, {}, SPEC)
+    assert parse_list_objects(body, {}, SPEC) == listing_reference.list_objects(body, {}, SPEC)
 
 
 def test_whitespace_and_empty_elements_read_as_elementtree_reads_them() -> None:
@@ -178,7 +178,7 @@ def test_whitespace_and_empty_elements_read_as_elementtree_reads_them() -> None:
     )
     scan(body)
     result = parse_list_objects(body, {}, SPEC)
-    assert result == listing._reference_list_objects(body, {}, SPEC)
+    assert result == listing_reference.list_objects(body, {}, SPEC)
     (obj,) = result.objects
     assert obj.storage_class == "" and obj.etag is None and obj.checksum_algorithms == ()
     assert obj.owner_id is None and "owner_id" in obj.model_fields_set

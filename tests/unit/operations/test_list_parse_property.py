@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from r2async import ResponseParseError
-from r2async._operations import listing
+from r2async._operations import listing_fast, listing_reference
 from r2async._operations.listing import (
     build_list_objects,
     build_list_objects_v1,
@@ -393,14 +393,14 @@ def check(body: bytes, *, plain: bool = False) -> None:
     for public, reference, fast, spec in (
         (
             parse_list_objects,
-            listing._reference_list_objects,
-            listing._fast_list_objects,
+            listing_reference.list_objects,
+            listing_fast.list_objects,
             SPEC_V2,
         ),
         (
             parse_list_objects_v1,
-            listing._reference_list_objects_v1,
-            listing._fast_list_objects_v1,
+            listing_reference.list_objects_v1,
+            listing_fast.list_objects_v1,
             SPEC_V1,
         ),
     ):
@@ -484,21 +484,21 @@ def test_damaged_listings_fail_or_read_exactly_as_elementtree_says(body: bytes) 
 def test_the_validating_path_gives_the_same_objects(doc: Doc) -> None:
     # When ObjectInfo is not the plain model _construct assumes, rows are validated
     # instead; both must give the same objects.
-    direct = outcome(listing._fast_list_objects, doc.body, SPEC_V2) if _fast_ok(doc.body) else None
-    saved = listing._PLAIN_OBJECT_INFO
-    listing._PLAIN_OBJECT_INFO = False
+    direct = outcome(listing_fast.list_objects, doc.body, SPEC_V2) if _fast_ok(doc.body) else None
+    saved = listing_fast._PLAIN_OBJECT_INFO
+    listing_fast._PLAIN_OBJECT_INFO = False
     try:
         validated = (
-            outcome(listing._fast_list_objects, doc.body, SPEC_V2) if _fast_ok(doc.body) else None
+            outcome(listing_fast.list_objects, doc.body, SPEC_V2) if _fast_ok(doc.body) else None
         )
     finally:
-        listing._PLAIN_OBJECT_INFO = saved
+        listing_fast._PLAIN_OBJECT_INFO = saved
     assert direct == validated
 
 
 def _fast_ok(body: bytes) -> bool:
     try:
-        listing._fast_list_objects(body, {}, SPEC_V2)
+        listing_fast.list_objects(body, {}, SPEC_V2)
     except Unsupported:
         return False
     return True
@@ -507,7 +507,7 @@ def _fast_ok(body: bytes) -> bool:
 def test_objectinfo_is_the_plain_model_the_fast_path_builds_directly() -> None:
     # If this fails, ObjectInfo changed (fields, defaults, validators): the fast reader now
     # validates its rows (correct, slower); update _OBJECT_FIELDS if the change is wanted.
-    assert listing._plain_object_info()
+    assert listing_fast._plain_object_info()
 
 
 def test_a_realistic_page_takes_the_fast_path() -> None:
@@ -591,8 +591,8 @@ def test_column_url_decoding_is_unquote_plus_of_each_value(values: list[str]) ->
     except UnicodeDecodeError:
         expected = None
     try:
-        got: list[str] | None = listing._fast_decode(values, url_encoded=True)
+        got: list[str] | None = listing_fast._fast_decode(values, url_encoded=True)
     except Unsupported:
         got = None
     assert got == expected
-    assert listing._fast_decode(values, url_encoded=False) is values
+    assert listing_fast._fast_decode(values, url_encoded=False) is values

@@ -12,11 +12,8 @@ import datetime as dt
 import pytest
 
 from r2async import ObjectInfo, ResponseParseError
-from r2async._operations.listing import (
-    _without_default_namespace,
-    build_list_objects,
-    parse_list_objects,
-)
+from r2async._operations.listing import build_list_objects, parse_list_objects
+from r2async._operations.listing_reference import _without_default_namespace
 
 NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 SPEC = build_list_objects("bkt")
