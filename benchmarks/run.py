@@ -284,7 +284,7 @@ class _RawMixin(Adapter):
         # No presign_list_objects: a signed list URL made by hand with the same signer.
         import httpx
 
-        from r2async._signing.auth import presign_url
+        from r2async._signing.presign import presign_url
 
         creds = signer._shared.settings.credentials
         self._urls["LIST", ""] = presign_url(

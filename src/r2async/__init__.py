@@ -84,8 +84,9 @@ if TYPE_CHECKING:
         ListObjectsV1Result,
         ObjectInfo,
     )
-    from ._signing.auth import SigV4Auth, presign_url
+    from ._signing.auth import SigV4Auth
     from ._signing.credentials import Credentials
+    from ._signing.presign import presign_url
     from ._streaming import ObjectStream
     from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
     from ._transports.aiohttp_transport import AiohttpTransport
@@ -232,7 +233,7 @@ _LAZY: dict[str, str] = {
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer",
-    "presign_url": "._signing.auth",
+    "presign_url": "._signing.presign",
 }
 
 

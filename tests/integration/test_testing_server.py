@@ -22,9 +22,9 @@ import httpx
 import pytest
 import trio
 
-from r2async._testing import ports as server_ports
 from r2async._signing.auth import SigV4Auth
 from r2async._signing.credentials import Credentials
+from r2async._testing import ports as server_ports
 from r2async.testing import LocalR2Server, LocalServerError, local_r2, start_local_server
 
 _ENDPOINT = re.compile(r"^http://127\.0\.0\.1:(\d+)$")
