@@ -45,8 +45,7 @@ def _check_seconds(value: object, name: str) -> float:
         raise TypeError(f"{name} must be seconds (float), an httpx.Timeout, or None")
     if not math.isfinite(value) or value <= 0:
         raise ValueError(
-            f"{name}={value!r}: use a positive, finite number of seconds "
-            "(or None for no timeout)"
+            f"{name}={value!r}: use a positive, finite number of seconds (or None for no timeout)"
         )
     return float(value)
 

@@ -96,6 +96,10 @@ async def send(
     # the per-request extension is what httpx honours.
     extensions = {"timeout": tmo.as_dict()}
     await _frame_body(spec, merged)
+    # A conditional write may have been applied by an attempt whose answer was lost; a repeat
+    # would then see that write and fail with 412. Not repeated once it may have been sent.
+    condition = conditional_write(spec.method, merged)
+    repeatable = spec.idempotent and condition is None
     # Request event hooks of a user's http_client run after signing: guard the signed parts.
     guard = bool(http.event_hooks["request"])
     attempt = 0
@@ -118,12 +122,14 @@ async def send(
             error = status_error(spec, response, data)
             retry_headers = response.headers
             retryable = is_retryable(error.status_code, error.code)
+            if condition is not None and attempt and error.status_code == 412:
+                add_note(error, _own_write_note(spec, condition))
         except StreamLengthError:
             raise
         except httpx.TransportError as exc:
-            error, retryable = _transport_error(spec, url, request, exc, tmo)
+            error, retryable = _transport_error(spec, url, request, exc, tmo, repeatable)
         delay = _retry_delay(
-            spec, error, retryable, attempt, client._max_retries, status, retry_headers
+            spec, error, retryable, attempt, client._max_retries, status, retry_headers, condition
         )
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
@@ -291,6 +297,7 @@ def _transport_error(
     request: httpx.Request,
     exc: httpx.TransportError,
     timeout: httpx.Timeout,
+    repeatable: bool,
 ) -> tuple[APIConnectionError, bool]:
     # The typed error for a transport failure, and whether it may be retried.
     scrub(request)
@@ -308,7 +315,7 @@ def _transport_error(
             url=safe_url(url),
         )
     error.__cause__ = exc
-    return error, is_retryable_transport(exc, idempotent=spec.idempotent)
+    return error, is_retryable_transport(exc, idempotent=repeatable)
 
 
 def _retry_delay(
@@ -319,8 +326,11 @@ def _retry_delay(
     max_retries: int,
     status: int | None,
     retry_headers: Mapping[str, str] | None,
+    condition: str | None = None,
 ) -> float | None:
     # Seconds to wait before the next attempt, or None to raise ``error`` (with a note why).
+    # ``condition``: the precondition header of a conditional write, which is not repeated
+    # after a transport failure past connecting (retryable is False then).
     body = spec.body
     if retryable and attempt < max_retries:
         if body is not None and not body.replayable:
@@ -339,11 +349,59 @@ def _retry_delay(
     elif (
         not retryable
         and status is None
-        and not spec.idempotent
+        and (not spec.idempotent or condition is not None)
         and not isinstance(error.__cause__, httpx.ConnectError)
     ):
-        add_note(error, f"not retried: {spec.operation} is not safe to repeat once sent")
+        if spec.idempotent and condition is not None:
+            add_note(
+                error,
+                f"not retried: a conditional {spec.operation} ({condition}) is not repeated "
+                "once it may have reached the server: it may have been applied, and a repeat "
+                "would fail with 412 on its own write; check the object (head_object) to know",
+            )
+        else:
+            add_note(error, f"not retried: {spec.operation} is not safe to repeat once sent")
     return None
+
+
+# Preconditions on the object a request writes (CopyObject's x-amz-copy-source-if-* test the
+# source, which the copy does not change, so repeating the copy is harmless).
+_WRITE_CONDITIONS = (
+    "if-none-match",
+    "if-match",
+    "if-unmodified-since",
+    "if-modified-since",
+    "cf-copy-destination-if-none-match",
+    "cf-copy-destination-if-match",
+    "cf-copy-destination-if-unmodified-since",
+    "cf-copy-destination-if-modified-since",
+)
+
+
+def conditional_write(method: str, headers: Mapping[str, str]) -> str | None:
+    """The precondition header (``If-None-Match``...) of a write request, or None.
+
+    Such a request is not repeated once it may have reached the server: if the first attempt
+    was applied and only its answer lost, the repeat would fail with 412 on its own write.
+
+    Args:
+        method: the HTTP method (reads, GET and HEAD, are never conditional writes).
+        headers: the merged request headers, lower-case names.
+    """
+    if method == "GET" or method == "HEAD":
+        return None
+    for name in _WRITE_CONDITIONS:
+        if name in headers:
+            return "-".join(part.capitalize() for part in name.split("-"))
+    return None
+
+
+def _own_write_note(spec: RequestSpec, condition: str) -> str:
+    return (
+        f"an earlier attempt of this conditional {spec.operation} ({condition}) failed with "
+        "an error answer and was retried; if that attempt was applied nevertheless, this 412 "
+        "is its own write: check the object (head_object) to know"
+    )
 
 
 def _log(

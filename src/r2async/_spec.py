@@ -20,7 +20,8 @@ class RequestSpec:
         query: query parameters in order; a None value sends a bare flag such as ``?uploads``.
         headers: headers from typed arguments (lower-case names, already validated).
         body: the request body, or None for no body.
-        idempotent: whether repeating the request after a lost response is harmless.
+        idempotent: whether repeating the request after a lost response is harmless; the send
+            loop also treats any write carrying a precondition (``If-None-Match``...) as not.
         error_in_200: whether a 200 response may carry an ``<Error>`` document.
         raw_body: read the response body exactly as sent (no content decoding): object data.
         not_found: the exception class for a bodiless 404 (HEAD).

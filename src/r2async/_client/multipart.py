@@ -242,7 +242,9 @@ class MultipartMethods(_ClientBase):
         """Assemble the uploaded parts into the object (CompleteMultipartUpload).
 
         A 200 answer whose body is an ``<Error>`` raises. A failed ``if_*`` condition raises
-        PreconditionFailedError and R2 aborts the upload.
+        PreconditionFailedError and R2 aborts the upload. Complete is never repeated once it
+        may have reached the server (a connection lost after sending raises
+        ``APIConnectionError``): the object may exist already.
 
         Args:
             bucket: the bucket name.

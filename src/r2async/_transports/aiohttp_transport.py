@@ -168,6 +168,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trust_env=False,
             timeout=lib.ClientTimeout(total=None),
         )
+        # aiohttp silently sends an "idempotent" request (PUT and DELETE included) a second
+        # time when the connection drops before the answer. r2async decides what is repeated
+        # (a conditional PUT whose answer was lost must not be: the repeat would see its own
+        # write and answer 412), as the default transport does; no public switch exists.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
         self._session = session
         self._loop = loop
         return session
