@@ -35,7 +35,7 @@ from ._response import (
 )
 from ._retry import is_retryable, is_retryable_transport
 from ._signing.auth import build_url
-from ._signing.hook_guard import SignedHeaders, check_not_rewritten
+from ._signing.hook_guard import GuardedRequest, SignedHeaders, check_not_rewritten
 from ._signing.sigv4 import encode_key, uri_encode
 from ._spec import RequestSpec
 from ._transports.gate import ReleasingStream
@@ -193,7 +193,8 @@ def _signed_request(
     # A fresh request per attempt: a fresh body stream and a fresh signature (x-amz-date).
     body = spec.body
     content = body.open() if body is not None else None
-    request = httpx.Request(
+    # GuardedRequest only under a user's request hooks: its __setattr__ costs on every request.
+    request = (GuardedRequest if guard else httpx.Request)(
         spec.method, url, headers=merged, content=content, extensions=extensions
     )
     if isinstance(content, bytes) and len(content) > SLICE:
@@ -235,6 +236,14 @@ async def _exchange(
                     response.status_code,
                     response.reason_phrase,
                 )
+        elif isinstance(request, GuardedRequest):
+            # The user's request hooks run inside send, before the transport: sealed, the
+            # request refuses a hook's new URL or headers there, so nothing is sent.
+            request.seal()
+            try:
+                response = await http.send(request, stream=True, auth=None, follow_redirects=False)
+            finally:
+                request.unseal()
         else:
             response = await http.send(request, stream=True, auth=None, follow_redirects=False)
     except BaseException:
