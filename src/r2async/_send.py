@@ -21,12 +21,13 @@ from . import _retry, _xml
 from ._body import StreamLengthError
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError
 from ._headers import HeaderMap, merge_call_headers
-from ._logging import log_attempt, logger
+from ._logging import RedactedHeaders, log_attempt, logger
 from ._options import NOT_GIVEN, TimeoutTypes, to_timeout
 from ._response import (
     add_note,
     describe,
     describe_timeout,
+    detached,
     read_body,
     read_error_body,
     safe_url,
@@ -154,7 +155,9 @@ def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:
 def merged_headers(client: Sender, spec: RequestSpec, call: HeaderMap | None) -> dict[str, str]:
     """The headers to sign: typed arguments < client < operation < call (later wins)."""
     # A header given both as a typed argument and in the same call's headers= must agree.
-    merged = dict(spec.headers)
+    # RedactedHeaders: this dict is a local of send() for the whole call, and may hold the
+    # SSE-C key; a traceback rendered with locals must not show it.
+    merged = RedactedHeaders(spec.headers)
     if client._headers:
         merged.update(client._headers)
     op = client._operation_headers.get(spec.operation)
@@ -323,7 +326,9 @@ def _transport_error(
             method=spec.method,
             url=safe_url(url),
         )
-    error.__cause__ = exc
+    # The cause without its frames: the locals of httpcore's, h11's, aiohttp's and asyncio's
+    # frames hold the request as sent (Authorization, the session token, an SSE-C key).
+    error.__cause__ = detached(exc)
     return error, is_retryable_transport(exc, idempotent=repeatable)
 
 

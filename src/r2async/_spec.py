@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ._body import Body
 from ._exceptions import APIStatusError
+from ._logging import redact_headers
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class RequestSpec:
     """One S3 request, before headers are layered, URLs built and signatures computed.
 
@@ -38,3 +39,13 @@ class RequestSpec:
     error_in_200: bool = False
     raw_body: bool = False
     not_found: type[APIStatusError] | None = None
+
+    def __repr__(self) -> str:
+        # The headers may hold an SSE-C key: shown redacted, as in logs.
+        parts = [
+            f"{f.name}={redact_headers(self.headers)!r}"
+            if f.name == "headers"
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        ]
+        return f"RequestSpec({', '.join(parts)})"

@@ -69,7 +69,7 @@ def error_response(status: int, code: str) -> bytes:
     return response(status, body, {"Content-Type": "application/xml"})
 
 
-@dataclass
+@dataclass(repr=False)
 class LoopbackServer:
     """The server; use ``async with LoopbackServer(handler) as server``."""
 
@@ -78,6 +78,10 @@ class LoopbackServer:
     connections: int = 0
     _server: asyncio.base_events.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __repr__(self) -> str:
+        # Not the requests: they hold the credentials tests search renderings for.
+        return f"LoopbackServer(connections={self.connections})"
 
     @property
     def port(self) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from .._logging import redact_headers
 from .sigv4 import UNSIGNED_HEADERS
 
 
@@ -38,6 +39,10 @@ class SignedHeaders(httpx.Headers):
         for key in httpx.Headers(headers):
             _refuse_signed_change(key)
         super().update(headers)
+
+    def __repr__(self) -> str:
+        # httpx masks Authorization only; the session token and an SSE-C key are here too.
+        return f"SignedHeaders({redact_headers(self.multi_items())!r})"
 
 
 class GuardedRequest(httpx.Request):
