@@ -153,6 +153,10 @@ def _detached(exc: BaseException, depth: int) -> BaseException:
     copy: BaseException
     if getattr(exc, "request_info", None) is not None:
         copy = RuntimeError(f"{type(exc).__name__}: {_safe_str(exc)}")
+    elif depth < 8 and _is_group(exc):
+        # An exception group (anyio's, under trio): its members are detached as well.
+        members = [_detached(inner, depth + 1) for inner in exc.exceptions]  # type: ignore[attr-defined]
+        copy = exc.derive(members)  # type: ignore[attr-defined]
     else:
         try:
             # As BaseException pickles: type, args and __dict__, no traceback/cause/context.
@@ -166,6 +170,13 @@ def _detached(exc: BaseException, depth: int) -> BaseException:
     if cause is not None and depth < 8:  # httpx -> httpcore -> OSError/ssl: short chains
         copy.__cause__ = _detached(cause, depth + 1)
     return copy
+
+
+def _is_group(exc: BaseException) -> bool:
+    # BaseExceptionGroup by duck type: Python 3.10 has only the exceptiongroup backport.
+    return isinstance(getattr(exc, "exceptions", None), tuple) and callable(
+        getattr(exc, "derive", None)
+    )
 
 
 def _safe_str(exc: BaseException) -> str:

@@ -211,3 +211,28 @@ async def test_the_aiohttp_transport_alone_chains_no_request_headers() -> None:
     texts = [repr(cause), repr(cause.args), repr(vars(cause)), str(cause)]
     assert not [t for t in texts if SECRET in t or TOKEN in t]
     assert "[redacted]" in repr(cause.request_info)  # type: ignore[attr-defined]
+
+
+def test_a_detached_cause_keeps_types_and_messages_but_no_frames() -> None:
+    from r2async._response import detached
+
+    def write(data: bytes) -> None:
+        raise ConnectionResetError(104, "reset while writing")
+
+    try:
+        try:
+            write(b"PUT / HTTP/1.1\r\nAuthorization: " + SECRET.encode())
+        except OSError as exc:
+            raise httpx.WriteError("write failed") from exc
+    except httpx.WriteError as exc:
+        copy = detached(exc)
+    assert type(copy) is httpx.WriteError and str(copy) == "write failed"
+    assert isinstance(copy.__cause__, ConnectionResetError)
+    assert copy.__cause__.errno == 104
+    assert copy.__traceback__ is None and copy.__cause__.__traceback__ is None
+    rendered = "".join(
+        traceback.TracebackException(
+            type(copy), copy, copy.__traceback__, capture_locals=True
+        ).format()
+    )
+    assert SECRET not in rendered and "reset while writing" in rendered
