@@ -235,3 +235,27 @@ async def test_a_conditional_write_that_could_not_connect_is_retried(
         with pytest.raises(APIConnectionError) as info:
             await r2.put_object("bkt", "k", b"data", if_none_match="*")
     assert "gave up after 4 attempts" in str(info.value) and len(sleeps) == 3
+
+
+# -- against SeaweedFS, through the fault proxy -----------------------------------------------
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_against_a_real_server_the_lost_answer_is_reported_not_a_412(
+    transport: str, s3_server: Any, bucket: str, sleeps: list[float]
+) -> None:
+    from tests.support.faults import FaultProxy, reset_after_body
+
+    async with FaultProxy(s3_server.endpoint_url) as proxy:
+        proxy.inject(reset_after_body(method="PUT"))
+        kwargs = {**s3_server.client_kwargs, "endpoint_url": proxy.endpoint_url}
+        async with R2Client(**kwargs, transport=transport) as r2:
+            with pytest.raises(APIConnectionError, match="is not repeated"):
+                await r2.put_object(bucket, "once", b"first", if_none_match="*")
+            assert sleeps == []
+            # The write landed; the server does enforce the condition (so a repeat would
+            # have been told 412).
+            assert (await r2.get_object(bucket, "once")).body == b"first"
+            with pytest.raises(PreconditionFailedError):
+                await r2.put_object(bucket, "once", b"second", if_none_match="*")
+        assert proxy.pending == []
