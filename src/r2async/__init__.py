@@ -82,9 +82,10 @@ if TYPE_CHECKING:
     from ._operations.copy import CopyObjectResult
     from ._operations.delete_objects import DeleteFailure, DeleteObjectsResult
     from ._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
-    from ._signing.auth import SigV4Auth, presign_url
+    from ._signing.auth import SigV4Auth
     from ._signing.cloudflare import CloudflareTemporaryCredentials
     from ._signing.credentials import Credentials
+    from ._signing.presign import presign_url
     from ._signing.providers import CredentialsProvider
     from ._streaming import ObjectStream
     from ._transfer.progress import ProgressCallback
@@ -244,7 +245,7 @@ _LAZY: dict[str, str] = {
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer.results",
-    "presign_url": "._signing.auth",
+    "presign_url": "._signing.presign",
 }
 
 

@@ -53,11 +53,40 @@ OPERATIONS = frozenset(
     }
 )
 
+# Hop-by-hop and message-framing headers: they describe one connection or the body's framing,
+# which the transport decides (r2async sets Content-Length; R2 supports neither chunked
+# uploads nor 100 Continue), and each transport handles them differently (sent twice,
+# dropped, or a protocol error after connecting). Refused wherever headers are given.
+HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "content-length",
+        "expect",
+        "keep-alive",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+    }
+)
+_HOP_BY_HOP_FIX = {
+    "content-length": "r2async sets Content-Length from the body (pass content_length= for a "
+    "stream)",
+    "transfer-encoding": "R2 needs a Content-Length on every body: pass content_length= for a "
+    "stream, or use upload_stream() for data of unknown length",
+    "expect": "R2 does not support 100 Continue",
+}
+
 # RFC 7230 token characters: what a header name may contain.
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-# Visible ASCII, space and tab only: no CR/LF (header injection), no non-ASCII
-# (undefined on the wire).
-_VALUE = re.compile(r"^[\t\x20-\x7e]*$")
+# Visible ASCII and inner spaces only: no CR/LF (header injection), no other control
+# character (tab and DEL included: transports disagree on them), no non-ASCII (undefined on
+# the wire), and no space at either end (stripped by some transports and servers, refused by
+# others, so the value signed would not be the value received).
+_VALUE = re.compile(r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$")
+
+# C0 controls and DEL: never valid in a header value, whatever the encoding of the rest.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 METADATA_LIMIT = 8192
 MAX_KEY_BYTES = 1024
@@ -85,18 +114,33 @@ def check_header(name: object, value: object, *, where: str = "headers") -> tupl
             "(no spaces, colons, CR/LF or non-ASCII)"
         )
     if not _VALUE.fullmatch(value):
-        raise ValueError(
-            f"{where}: the value of header {name!r} contains CR/LF, a control character or "
-            "non-ASCII text; remove line breaks, and for metadata pass non-ASCII through "
-            "metadata= (r2async RFC 2047-encodes it)"
-        )
+        raise ValueError(f"{where}: the value of header {name!r} {_value_problem(value)}")
     lname = name.lower()
     if lname in SIGNER_OWNED:
         raise ValueError(
             f"{where}: header {name!r} is set by the signer and cannot be overridden; "
             "pass credentials to R2Client instead"
         )
+    if lname in HOP_BY_HOP or lname.startswith("proxy-"):
+        fix = _HOP_BY_HOP_FIX.get(
+            lname, "it describes the connection, which r2async's transport manages"
+        )
+        raise ValueError(f"{where}: header {name!r} cannot be set: {fix}; remove it")
     return lname, value
+
+
+def _value_problem(value: str) -> str:
+    # What is wrong with a value _VALUE refused, and the fix.
+    if "\r" in value or "\n" in value:
+        return "contains CR/LF; remove line breaks"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        return "contains a control character (tab, NUL, ESC...); remove it"
+    if not value.isascii():
+        return (
+            "contains non-ASCII text; send ASCII, and for metadata pass non-ASCII through "
+            "metadata= (r2async RFC 2047-encodes it)"
+        )
+    return "starts or ends with a space, which transports and servers strip; strip it first"
 
 
 def check_headers(headers: HeaderMap | None, *, where: str = "headers") -> dict[str, str]:
@@ -286,6 +330,7 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
     if not isinstance(metadata, Mapping):
         raise TypeError("metadata must be a mapping of str to str")
     out: dict[str, str] = {}
+    given: dict[str, str] = {}
     size = 0
     for name, value in metadata.items():
         if not isinstance(name, str) or not isinstance(value, str):
@@ -297,8 +342,19 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
                 f"metadata name {name!r} is not a valid header token: use ASCII letters, digits "
                 "and -_. (R2 drops non-ASCII metadata names)"
             )
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"metadata value for {name!r} contains CR/LF; remove line breaks")
+        if _CONTROL.search(value):
+            what = (
+                "CR/LF; remove line breaks"
+                if "\r" in value or "\n" in value
+                else ("a control character (tab, NUL, ESC...); remove it")
+            )
+            raise ValueError(f"metadata value for {name!r} contains {what}")
+        if value.isascii() and value != value.strip(" "):
+            # (Non-ASCII values are RFC 2047-encoded, which keeps their spaces.)
+            raise ValueError(
+                f"metadata value for {name!r} starts or ends with a space, which servers strip "
+                "(it would not read back the same); strip it first"
+            )
         try:
             size += len(name.encode()) + len(value.encode())
         except UnicodeEncodeError:
@@ -306,7 +362,14 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
                 f"metadata value for {name!r} contains a lone surrogate, which UTF-8 cannot "
                 "encode; pass valid Unicode text"
             ) from None
-        out["x-amz-meta-" + name.lower()] = rfc2047_encode(value)
+        lname = "x-amz-meta-" + name.lower()
+        if lname in out:
+            raise ValueError(
+                f"metadata names {given[lname]!r} and {name!r} differ only in case; S3 stores "
+                "names in lower case, so one would silently replace the other: merge them"
+            )
+        given[lname] = name
+        out[lname] = rfc2047_encode(value)
     if size > METADATA_LIMIT:
         raise ValueError(
             f"metadata is {size} bytes; R2 allows at most {METADATA_LIMIT} bytes in total "

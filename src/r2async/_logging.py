@@ -45,6 +45,21 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     return out
 
 
+class RedactedHeaders(dict[str, str]):
+    """A plain dict of headers whose ``repr`` (and ``str``) hides the secret values.
+
+    For headers held while a request is built and sent (the SSE-C key among them), so that
+    a traceback rendered with its frames' locals, or a debugger, does not show them.
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"RedactedHeaders({redact_headers(self)!r})"
+
+    __str__ = __repr__
+
+
 def log_attempt(
     *,
     operation: str,

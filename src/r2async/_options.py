@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
@@ -19,16 +20,34 @@ NOT_GIVEN: Any = _Unset()
 
 
 def to_timeout(value: TimeoutTypes, *, name: str = "timeout") -> httpx.Timeout:
-    """Normalise a timeout argument: seconds (all phases), an ``httpx.Timeout``, or None (none)."""
+    """Normalise a timeout argument: seconds (all phases), an ``httpx.Timeout``, or None (none).
+
+    NaN, infinity, zero and negative values are refused here, before any I/O: each transport
+    would otherwise fail on them in its own way, or wait forever.
+
+    Args:
+        value: seconds for every phase, an ``httpx.Timeout`` (each phase a positive finite
+            number of seconds or None), or None for no timeout.
+        name: the argument's name, for error messages; default "timeout".
+    """
     if isinstance(value, httpx.Timeout):
+        for phase, seconds in value.as_dict().items():
+            if seconds is not None:
+                _check_seconds(seconds, f"{name}.{phase}")
         return value
     if value is None:
         return httpx.Timeout(None)
+    return httpx.Timeout(_check_seconds(value, name))
+
+
+def _check_seconds(value: object, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"{name} must be seconds (float), an httpx.Timeout, or None")
-    if value <= 0:
-        raise ValueError(f"{name} must be > 0 seconds (or None for no timeout)")
-    return httpx.Timeout(float(value))
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(
+            f"{name}={value!r}: use a positive, finite number of seconds (or None for no timeout)"
+        )
+    return float(value)
 
 
 def check_retries(value: object) -> int:

@@ -133,6 +133,59 @@ def scrub(request: httpx.Request) -> None:
     request.headers = httpx.Headers(redact_headers(request.headers.multi_items()))
 
 
+def detached(exc: BaseException) -> BaseException:
+    """A copy of ``exc`` and of its causes, without tracebacks, to chain to a typed error.
+
+    The copies keep each exception's type, message and attributes (``request``, already
+    scrubbed, for httpx's), so code that inspects the chain still can; what they drop is
+    the frames, whose locals hold the request as it went out (an ``Authorization`` header,
+    the session token, an SSE-C key, the bytes written to the socket) and would show in a
+    traceback rendered with locals or in an error tracker. An exception that carries the
+    request's headers itself (aiohttp's ``request_info``) is replaced by a plain stand-in.
+
+    Args:
+        exc: the transport exception (an httpx one, chained to the library's own).
+    """
+    return _detached(exc, 0)
+
+
+def _detached(exc: BaseException, depth: int) -> BaseException:
+    copy: BaseException
+    if getattr(exc, "request_info", None) is not None:
+        copy = RuntimeError(f"{type(exc).__name__}: {_safe_str(exc)}")
+    elif depth < 8 and _is_group(exc):
+        # An exception group (anyio's, under trio): its members are detached as well.
+        members = [_detached(inner, depth + 1) for inner in exc.exceptions]  # type: ignore[attr-defined]
+        copy = exc.derive(members)  # type: ignore[attr-defined]
+    else:
+        try:
+            # As BaseException pickles: type, args and __dict__, no traceback/cause/context.
+            copy = type(exc)(*exc.args)
+            copy.__dict__.update(exc.__dict__)
+        except Exception:
+            copy = RuntimeError(f"{type(exc).__name__}: {_safe_str(exc)}")
+    cause = exc.__cause__
+    if cause is None and not exc.__suppress_context__:
+        cause = exc.__context__
+    if cause is not None and depth < 8:  # httpx -> httpcore -> OSError/ssl: short chains
+        copy.__cause__ = _detached(cause, depth + 1)
+    return copy
+
+
+def _is_group(exc: BaseException) -> bool:
+    # BaseExceptionGroup by duck type: Python 3.10 has only the exceptiongroup backport.
+    return isinstance(getattr(exc, "exceptions", None), tuple) and callable(
+        getattr(exc, "derive", None)
+    )
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        return "(no message)"
+
+
 _TIMEOUT_PHASES = {
     httpx.ConnectTimeout: "connect",
     httpx.ReadTimeout: "read",

@@ -8,7 +8,9 @@ What is retried (``max_retries`` times, default 3, after the first attempt):
 - failures to connect and pool timeouts, always (the request never left the machine), except
   a TLS certificate that fails verification;
 - any other transport failure or timeout (reset, truncated response, read timeout) only for
-  requests that are safe to repeat (``RequestSpec.idempotent``).
+  requests that are safe to repeat (``RequestSpec.idempotent``, and not a write carrying a
+  precondition such as ``If-None-Match: *``: had it been applied with only its answer lost,
+  the repeat would fail with 412 on its own write).
 
 Never retried: any other 4xx, 412 ``PreconditionFailed`` (a real answer), 501
 ``NotImplemented`` (final on R2) and ``BadDigest``/``InvalidDigest`` (the data is wrong, and

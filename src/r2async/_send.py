@@ -28,12 +28,13 @@ from ._exceptions import (
     R2Error,
 )
 from ._headers import HeaderMap, merge_call_headers
-from ._logging import log_attempt, logger
+from ._logging import RedactedHeaders, log_attempt, logger
 from ._options import NOT_GIVEN, TimeoutTypes, to_timeout
 from ._response import (
     add_note,
     describe,
     describe_timeout,
+    detached,
     read_body,
     read_error_body,
     safe_url,
@@ -42,7 +43,7 @@ from ._response import (
 )
 from ._retry import is_retryable, is_retryable_transport
 from ._signing.auth import build_url
-from ._signing.hook_guard import SignedHeaders, check_not_rewritten
+from ._signing.hook_guard import GuardedRequest, SignedHeaders, check_not_rewritten
 from ._signing.sigv4 import encode_key, uri_encode
 from ._spec import RequestSpec
 from ._transports.gate import ReleasingStream
@@ -128,6 +129,10 @@ async def _attempts(
     # the per-request extension is what httpx honours.
     extensions = {"timeout": tmo.as_dict()}
     await _frame_body(spec, merged)
+    # A conditional write may have been applied by an attempt whose answer was lost; a repeat
+    # would then see that write and fail with 412. Not repeated once it may have been sent.
+    condition = conditional_write(spec.method, merged)
+    repeatable = spec.idempotent and condition is None
     # Request event hooks of a user's http_client run after signing: guard the signed parts.
     guard = bool(http.event_hooks["request"])
     attempt = 0
@@ -165,15 +170,17 @@ async def _attempts(
                 continue
             retry_headers = response.headers
             retryable = is_retryable(error.status_code, error.code)
+            if condition is not None and attempt and error.status_code == 412:
+                add_note(error, _own_write_note(spec, condition))
         except StreamLengthError:
             raise
         except CredentialsError as exc:
             error, retryable = exc, exc.retryable
         except httpx.TransportError as exc:
             assert request is not None
-            error, retryable = _transport_error(spec, url, request, exc, tmo)
+            error, retryable = _transport_error(spec, url, request, exc, tmo, repeatable)
         delay = _retry_delay(
-            spec, error, retryable, attempt, client._max_retries, status, retry_headers
+            spec, error, retryable, attempt, client._max_retries, status, retry_headers, condition
         )
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
@@ -236,7 +243,9 @@ def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:
 def merged_headers(client: Sender, spec: RequestSpec, call: HeaderMap | None) -> dict[str, str]:
     """The headers to sign: typed arguments < client < operation < call (later wins)."""
     # A header given both as a typed argument and in the same call's headers= must agree.
-    merged = dict(spec.headers)
+    # RedactedHeaders: this dict is a local of send() for the whole call, and may hold the
+    # SSE-C key; a traceback rendered with locals must not show it.
+    merged = RedactedHeaders(spec.headers)
     if client._headers:
         merged.update(client._headers)
     op = client._operation_headers.get(spec.operation)
@@ -275,7 +284,8 @@ def _signed_request(
     # A fresh request per attempt: a fresh body stream and a fresh signature (x-amz-date).
     body = spec.body
     content = body.open() if body is not None else None
-    request = httpx.Request(
+    # GuardedRequest only under a user's request hooks: its __setattr__ costs on every request.
+    request = (GuardedRequest if guard else httpx.Request)(
         spec.method, url, headers=merged, content=content, extensions=extensions
     )
     if isinstance(content, bytes) and len(content) > SLICE:
@@ -317,6 +327,14 @@ async def _exchange(
                     response.status_code,
                     response.reason_phrase,
                 )
+        elif isinstance(request, GuardedRequest):
+            # The user's request hooks run inside send, before the transport: sealed, the
+            # request refuses a hook's new URL or headers there, so nothing is sent.
+            request.seal()
+            try:
+                response = await http.send(request, stream=True, auth=None, follow_redirects=False)
+            finally:
+                request.unseal()
         else:
             response = await http.send(request, stream=True, auth=None, follow_redirects=False)
     except BaseException:
@@ -379,6 +397,7 @@ def _transport_error(
     request: httpx.Request,
     exc: httpx.TransportError,
     timeout: httpx.Timeout,
+    repeatable: bool,
 ) -> tuple[APIConnectionError, bool]:
     # The typed error for a transport failure, and whether it may be retried.
     scrub(request)
@@ -395,8 +414,10 @@ def _transport_error(
             method=spec.method,
             url=safe_url(url),
         )
-    error.__cause__ = exc
-    return error, is_retryable_transport(exc, idempotent=spec.idempotent)
+    # The cause without its frames: the locals of httpcore's, h11's, aiohttp's and asyncio's
+    # frames hold the request as sent (Authorization, the session token, an SSE-C key).
+    error.__cause__ = detached(exc)
+    return error, is_retryable_transport(exc, idempotent=repeatable)
 
 
 def _retry_delay(
@@ -407,8 +428,11 @@ def _retry_delay(
     max_retries: int,
     status: int | None,
     retry_headers: Mapping[str, str] | None,
+    condition: str | None = None,
 ) -> float | None:
     # Seconds to wait before the next attempt, or None to raise ``error`` (with a note why).
+    # ``condition``: the precondition header of a conditional write, which is not repeated
+    # after a transport failure past connecting (retryable is False then).
     body = spec.body
     if retryable and attempt < max_retries:
         if body is not None and not body.replayable:
@@ -433,11 +457,59 @@ def _retry_delay(
     elif (
         not retryable
         and status is None
-        and not spec.idempotent
+        and (not spec.idempotent or condition is not None)
         and not isinstance(error.__cause__, httpx.ConnectError)
     ):
-        add_note(error, f"not retried: {spec.operation} is not safe to repeat once sent")
+        if spec.idempotent and condition is not None:
+            add_note(
+                error,
+                f"not retried: a conditional {spec.operation} ({condition}) is not repeated "
+                "once it may have reached the server: it may have been applied, and a repeat "
+                "would fail with 412 on its own write; check the object (head_object) to know",
+            )
+        else:
+            add_note(error, f"not retried: {spec.operation} is not safe to repeat once sent")
     return None
+
+
+# Preconditions on the object a request writes (CopyObject's x-amz-copy-source-if-* test the
+# source, which the copy does not change, so repeating the copy is harmless).
+_WRITE_CONDITIONS = (
+    "if-none-match",
+    "if-match",
+    "if-unmodified-since",
+    "if-modified-since",
+    "cf-copy-destination-if-none-match",
+    "cf-copy-destination-if-match",
+    "cf-copy-destination-if-unmodified-since",
+    "cf-copy-destination-if-modified-since",
+)
+
+
+def conditional_write(method: str, headers: Mapping[str, str]) -> str | None:
+    """The precondition header (``If-None-Match``...) of a write request, or None.
+
+    Such a request is not repeated once it may have reached the server: if the first attempt
+    was applied and only its answer lost, the repeat would fail with 412 on its own write.
+
+    Args:
+        method: the HTTP method (reads, GET and HEAD, are never conditional writes).
+        headers: the merged request headers, lower-case names.
+    """
+    if method == "GET" or method == "HEAD":
+        return None
+    for name in _WRITE_CONDITIONS:
+        if name in headers:
+            return "-".join(part.capitalize() for part in name.split("-"))
+    return None
+
+
+def _own_write_note(spec: RequestSpec, condition: str) -> str:
+    return (
+        f"an earlier attempt of this conditional {spec.operation} ({condition}) failed with "
+        "an error answer and was retried; if that attempt was applied nevertheless, this 412 "
+        "is its own write: check the object (head_object) to know"
+    )
 
 
 def _log(

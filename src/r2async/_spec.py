@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from ._body import Body
 from ._exceptions import APIStatusError
+from ._logging import redact_headers
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False)
 class RequestSpec:
     """One S3 request, before headers are layered, URLs built and signatures computed.
 
@@ -20,7 +21,8 @@ class RequestSpec:
         query: query parameters in order; a None value sends a bare flag such as ``?uploads``.
         headers: headers from typed arguments (lower-case names, already validated).
         body: the request body, or None for no body.
-        idempotent: whether repeating the request after a lost response is harmless.
+        idempotent: whether repeating the request after a lost response is harmless; the send
+            loop also treats any write carrying a precondition (``If-None-Match``...) as not.
         error_in_200: whether a 200 response may carry an ``<Error>`` document.
         raw_body: read the response body exactly as sent (no content decoding): object data.
         not_found: the exception class for a bodiless 404 (HEAD).
@@ -37,3 +39,13 @@ class RequestSpec:
     error_in_200: bool = False
     raw_body: bool = False
     not_found: type[APIStatusError] | None = None
+
+    def __repr__(self) -> str:
+        # The headers may hold an SSE-C key: shown redacted, as in logs.
+        parts = [
+            f"{f.name}={redact_headers(self.headers)!r}"
+            if f.name == "headers"
+            else f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+        ]
+        return f"RequestSpec({', '.join(parts)})"

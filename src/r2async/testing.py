@@ -25,63 +25,38 @@ importing r2async; the server machinery runs only when a server is started.
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
-import math
 import os
-import re
 import secrets
 import shutil
-import socket
-import stat
 import subprocess
-import sys
-import sysconfig
 import tempfile
 import threading
 import time
 import warnings
 import weakref
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypedDict
+from typing import IO, Any, TypedDict
 
 import httpx
 
-# R2's bucket rule (stricter than SeaweedFS, which also accepts dots and underscores), so a
-# name that works here also works on R2. _headers imports only the standard library.
-from ._headers import validate_bucket
+from ._testing import ports as _ports
+from ._testing import process as _process
+from ._testing.errors import LocalServerError, PortClash, failure
+from ._testing.probe import (
+    PROBE_TIMEOUT,
+    bucket_names,
+    check_bucket,
+    check_seconds,
+    error_code,
+    is_transient,
+    sleep_time,
+)
 
 __all__ = ["ClientKwargs", "LocalR2Server", "LocalServerError", "local_r2", "start_local_server"]
 
-_INSTALL_HINT = "pip install 'r2async[testing]'"
-# Components of `weed mini` that listen on TCP; each gets a free port P and a gRPC port P + 10000.
-# The gRPC port must be exactly P + 10000 because mini's maintenance worker dials the admin gRPC
-# port as "admin http port + 10000" whatever -admin.port.grpc says (seen in SeaweedFS 4.48);
-# keeping weed's own convention for every component makes such shortcuts land on our process.
-_COMPONENTS = ("master", "volume", "filer", "s3", "admin")
-_GRPC_OFFSET = 10000
-# The per-port Unix sockets weed creates under /tmp no matter what (no flag moves them); removed on
-# stop when an unclean exit leaves them behind.
-_TMP_SOCKET_PATTERNS = (
-    "/tmp/seaweedfs-master-grpc-{grpc}.sock",
-    "/tmp/seaweedfs-volume-grpc-{grpc}.sock",
-    "/tmp/seaweedfs-filer-grpc-{grpc}.sock",
-    "/tmp/seaweedfs-s3-grpc-{grpc}.sock",
-    "/tmp/seaweedfs-admin-grpc-{grpc}.sock",
-)
-# Environment variables `weed mini` reads to add identities or buckets: stripped so the server has
-# only the generated credentials and only the requested buckets.
-_STRIPPED_ENV_PREFIXES = ("AWS_", "S3_")
 _MAX_LAUNCH_ATTEMPTS = 3  # a port taken between choosing it and weed binding it: retry with others
-_PROBE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-_STOP_GRACE_SECONDS = 15.0  # a clean stop takes 1-3 s (filer, volume); after this, SIGKILL
-_LOG_TAIL_CHARS = 4000
-# weed mini checks its ports before binding ("Port allocation failed: port N ... is not
-# available"); a later bind failure reads "address already in use".
-_PORT_CLASH = re.compile(r"port allocation failed|address already in use", re.IGNORECASE)
 
 _running: weakref.WeakSet[LocalR2Server] = weakref.WeakSet()
 
@@ -92,130 +67,6 @@ class ClientKwargs(TypedDict):
     endpoint_url: str
     access_key_id: str
     secret_access_key: str
-
-
-class LocalServerError(RuntimeError):
-    """The local server could not be found, started, or asked to create a bucket."""
-
-
-class _PortClash(LocalServerError):
-    """Another program took one of the chosen ports before weed bound it."""
-
-
-def _find_weed(binary: str | os.PathLike[str] | None) -> str:
-    """Locate the ``weed`` executable: explicit, next to the interpreter, then on PATH."""
-    if binary is not None:
-        path = Path(binary)
-        if not (path.is_file() and os.access(path, os.X_OK)):
-            raise LocalServerError(
-                f"binary={str(binary)!r} is not an executable file; pass the path of SeaweedFS's "
-                f"'weed' or leave it unset after `{_INSTALL_HINT}`"
-            )
-        return str(path)
-    names = ("weed.exe", "weed") if sys.platform == "win32" else ("weed",)
-    # The directory of sys.executable is the venv's bin/ even when python is a symlink (not
-    # resolved on purpose); sysconfig's scripts dir covers installs where they differ.
-    dirs = [Path(sys.executable).parent, Path(sysconfig.get_path("scripts"))]
-    for directory in dirs:
-        for name in names:
-            candidate = directory / name
-            if candidate.is_file() and os.access(candidate, os.X_OK):
-                return str(candidate)
-    found = shutil.which("weed")
-    if found:
-        return found
-    raise LocalServerError(
-        "SeaweedFS's 'weed' binary was not found next to the Python interpreter "
-        f"({Path(sys.executable).parent}) nor on PATH; install it with `{_INSTALL_HINT}`"
-    )
-
-
-def _free_port_pairs(count: int) -> list[int]:
-    """Return ``count`` distinct loopback ports P whose P + 10000 is free as well."""
-    held: list[socket.socket] = []
-    ports: list[int] = []
-    try:
-        # Bounded: the kernel hands out ephemeral ports 32768-60999, so about 80% of draws leave
-        # room for P + 10000; 50 draws per wanted port is plenty.
-        for _ in range(50 * count):
-            if len(ports) == count:
-                break
-            first = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            if port + _GRPC_OFFSET > 65535:
-                first.close()
-                continue
-            second = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            try:
-                second.bind(("127.0.0.1", port + _GRPC_OFFSET))
-            except OSError:
-                first.close()
-                second.close()
-                continue
-            # Kept open until all are chosen so no port is handed out twice.
-            held += [first, second]
-            ports.append(port)
-    finally:
-        for sock in held:
-            sock.close()
-    if len(ports) < count:
-        raise LocalServerError("could not find free loopback ports for the local S3 server")
-    return ports
-
-
-def _validate_bucket(name: object) -> str:
-    try:
-        return validate_bucket(name)
-    except ValueError:
-        # The same rule as every R2Client call, worded for the buckets= of a test server.
-        raise ValueError(
-            f"bucket name {name!r} is invalid: use 3-63 lowercase letters, digits and hyphens, "
-            "starting and ending with a letter or digit (R2's rule)"
-        ) from None
-
-
-def _validate_timeout(value: object, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a number of seconds, got {type(value).__name__}")
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name}={value!r}: use a positive, finite number of seconds")
-    return float(value)
-
-
-def _bucket_names(body: bytes) -> set[str]:
-    """Bucket names from a ListBuckets response (namespace-agnostic)."""
-    try:
-        root = ET.fromstring(body)
-    except ET.ParseError:
-        return set()
-    return {
-        (el.text or "") for el in root.iter() if el.tag.rsplit("}", 1)[-1] == "Name" and el.text
-    }
-
-
-def _error_code(response: httpx.Response) -> tuple[str, str]:
-    """The S3 ``<Code>`` and ``<Message>`` of an error response ('' when absent)."""
-    code = message = ""
-    try:
-        root = ET.fromstring(response.content)
-    except ET.ParseError:
-        return code, response.text[:200]
-    for el in root.iter():
-        tag = el.tag.rsplit("}", 1)[-1]
-        if tag == "Code" and not code:
-            code = el.text or ""
-        elif tag == "Message" and not message:
-            message = el.text or ""
-    return code, message
-
-
-def _is_transient(response: httpx.Response) -> bool:
-    return response.status_code >= 500 or response.status_code == 429
-
-
-def _sleep_time(delay: float, deadline: float) -> float:
-    return max(0.0, min(delay, deadline - time.monotonic()))
 
 
 class LocalR2Server:
@@ -255,11 +106,11 @@ class LocalR2Server:
         """
         if isinstance(buckets, (str, bytes)):
             raise TypeError(f"buckets= takes a list of names, e.g. buckets=[{buckets!r}]")
-        names = tuple(_validate_bucket(b) for b in buckets)
+        names = tuple(check_bucket(b) for b in buckets)
         if len(set(names)) != len(names):
             raise ValueError(f"buckets={list(names)!r} lists a name twice")
         self.buckets: tuple[str, ...] = names
-        self._startup_timeout = _validate_timeout(startup_timeout, "startup_timeout")
+        self._startup_timeout = check_seconds(startup_timeout, "startup_timeout")
         self._binary = binary
         if isinstance(extra_args, (str, bytes)):
             raise TypeError(f"extra_args= takes a list of flags, e.g. extra_args=[{extra_args!r}]")
@@ -274,7 +125,7 @@ class LocalR2Server:
         self._secret = secrets.token_hex(32)
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
-        self._log_file: Any = None
+        self._log_file: IO[bytes] | None = None
         self._dir: Path | None = None
         self._ports: dict[str, int] = {}
         self._endpoint: str | None = None
@@ -358,7 +209,7 @@ class LocalR2Server:
                 for name in self.buckets:
                     if name not in names:
                         self._put_bucket_sync(name, deadline)
-            except _PortClash:
+            except PortClash:
                 self.stop()
                 if attempt + 1 == _MAX_LAUNCH_ATTEMPTS:
                     raise
@@ -383,7 +234,7 @@ class LocalR2Server:
                 for name in self.buckets:
                     if name not in names:
                         await self._put_bucket_async(name, deadline)
-            except _PortClash:
+            except PortClash:
                 await self._run_shielded(self.stop)
                 if attempt + 1 == _MAX_LAUNCH_ATTEMPTS:
                     raise
@@ -410,86 +261,16 @@ class LocalR2Server:
         with self._lock:
             if self._process is not None:
                 raise LocalServerError("this LocalR2Server is already started; stop() it first")
-            weed = _find_weed(self._binary)
-            ports = dict(zip(_COMPONENTS, _free_port_pairs(len(_COMPONENTS)), strict=True))
+            weed = _process.find_weed(self._binary)
+            ports = _ports.choose_ports()
             data_dir = Path(tempfile.mkdtemp(prefix="r2async-seaweedfs-"))
             try:
-                config = data_dir / "s3-identities.json"
-                identities = {
-                    "identities": [
-                        {
-                            "name": "admin",
-                            "credentials": [
-                                {"accessKey": self.access_key_id, "secretKey": self._secret}
-                            ],
-                            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
-                        }
-                    ]
-                }
-                # Written owner-only: it holds the secret.
-                fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    json.dump(identities, fh)
+                config = _process.write_identities(data_dir, self.access_key_id, self._secret)
                 (data_dir / "tmp").mkdir()
-                args = [
-                    weed,
-                    "-logtostderr",  # glog files would otherwise land in the system temp dir
-                    "mini",
-                    f"-dir={data_dir}",
-                    "-ip=127.0.0.1",
-                    "-ip.bind=127.0.0.1",
-                    "-master.telemetry=false",  # no phoning home from tests
-                    *(
-                        arg
-                        for name, port in ports.items()
-                        for arg in (
-                            f"-{name}.port={port}",
-                            f"-{name}.port.grpc={port + _GRPC_OFFSET}",
-                        )
-                    ),
-                    "-s3.port.iceberg=0",
-                    "-s3.port.lance=0",
-                    "-webdav=false",
-                    "-admin.ui=false",
-                    f"-filer.localSocket={data_dir / 'filer.sock'}",
-                    f"-s3.localSocket={data_dir / 's3.sock'}",
-                    f"-s3.config={config}",
-                    # R2 semantics: no bucket appears by uploading into it, and DeleteBucket
-                    # refuses a non-empty bucket (BucketNotEmpty).
-                    "-s3.autoCreateBucket=false",
-                    "-s3.allowDeleteBucketNotEmpty=false",
-                    # R2 answers a CORS preflight only when the bucket has a CORS rule; SeaweedFS
-                    # allows every origin by default ("*"). A never-matching origin (reserved
-                    # .invalid TLD) makes preflights depend on the bucket's rule, as on R2.
-                    "-s3.allowedOrigins=http://cors-not-configured.invalid",
-                    # The data is thrown away on stop: no grace period for draining the volume.
-                    "-volume.preStopSeconds=0",
-                    # SeaweedFS keeps each bucket in its own collection with volumes of its own,
-                    # and the default slot count (~75 here) runs out after as many buckets: every
-                    # later write fails with 500 "No writable volumes". Test suites create a
-                    # bucket per test, so allow many (volumes are created empty, on demand).
-                    "-volume.max=5000",
-                ]
-                if self.buckets:
-                    args.append("-bucket=" + ",".join(self.buckets))
-                args += self._extra_args
-                env = {
-                    k: v for k, v in os.environ.items() if not k.startswith(_STRIPPED_ENV_PREFIXES)
-                }
-                env["TMPDIR"] = str(data_dir / "tmp")
-                log_file = open(data_dir / "server.log", "wb")  # noqa: SIM115 - closed in stop()
-                try:
-                    process = subprocess.Popen(
-                        args,
-                        stdin=subprocess.DEVNULL,
-                        stdout=log_file,
-                        stderr=subprocess.STDOUT,
-                        env=env,
-                        cwd=data_dir,
-                    )
-                except BaseException:
-                    log_file.close()
-                    raise
+                args = _process.weed_args(
+                    weed, data_dir, ports, config, self.buckets, self._extra_args
+                )
+                process, log_file = _process.spawn(args, data_dir)
             except BaseException:
                 shutil.rmtree(data_dir, ignore_errors=True)
                 raise
@@ -510,23 +291,8 @@ class LocalR2Server:
 
         return SigV4Auth(Credentials(self.access_key_id, self._secret), region=self.region)
 
-    def _log_tail(self) -> str:
-        if self._dir is None:
-            return ""
-        try:
-            with open(self._dir / "server.log", "rb") as fh:
-                fh.seek(0, os.SEEK_END)
-                size = fh.tell()
-                fh.seek(max(0, size - _LOG_TAIL_CHARS))
-                text = fh.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return text.replace(self._secret, "[redacted]")
-
     def _failure(self, what: str) -> LocalServerError:
-        tail = self._log_tail()
-        cls = _PortClash if _PORT_CLASH.search(tail) else LocalServerError
-        return cls(f"{what}\n--- tail of the SeaweedFS log ---\n{tail.rstrip()}")
+        return failure(what, _process.log_tail(self._dir, self._secret))
 
     def _raise_if_exited(self) -> None:
         process = self._process
@@ -545,7 +311,7 @@ class LocalR2Server:
         """Poll a signed ListBuckets until it answers 200; returns the bucket names."""
         delay = 0.05
         last = "no attempt"
-        with httpx.Client(auth=self._auth(), timeout=_PROBE_TIMEOUT, trust_env=False) as client:
+        with httpx.Client(auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False) as client:
             while True:  # bounded by the deadline
                 self._raise_if_exited()
                 try:
@@ -554,11 +320,11 @@ class LocalR2Server:
                     last = f"{type(exc).__name__}: {exc}"
                 else:
                     if response.status_code == 200:
-                        return _bucket_names(response.content)
-                    last = f"HTTP {response.status_code} {_error_code(response)[0]}"
+                        return bucket_names(response.content)
+                    last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
                     raise self._timed_out(last)
-                time.sleep(_sleep_time(delay, deadline))
+                time.sleep(sleep_time(delay, deadline))
                 delay = min(delay * 2, 0.5)
 
     async def _wait_ready_async(self, deadline: float) -> set[str]:
@@ -568,7 +334,7 @@ class LocalR2Server:
         delay = 0.05
         last = "no attempt"
         async with httpx.AsyncClient(
-            auth=self._auth(), timeout=_PROBE_TIMEOUT, trust_env=False
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False
         ) as client:
             while True:  # bounded by the deadline
                 self._raise_if_exited()
@@ -578,11 +344,11 @@ class LocalR2Server:
                     last = f"{type(exc).__name__}: {exc}"
                 else:
                     if response.status_code == 200:
-                        return _bucket_names(response.content)
-                    last = f"HTTP {response.status_code} {_error_code(response)[0]}"
+                        return bucket_names(response.content)
+                    last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
                     raise self._timed_out(last)
-                await anyio.sleep(_sleep_time(delay, deadline))
+                await anyio.sleep(sleep_time(delay, deadline))
                 delay = min(delay * 2, 0.5)
 
     # -- buckets -----------------------------------------------------------------------------
@@ -591,9 +357,9 @@ class LocalR2Server:
         """True when the PUT created the bucket (or it was already ours); False to retry."""
         if response.status_code == 200:
             return True
-        if _is_transient(response):
+        if is_transient(response):
             return False
-        code, message = _error_code(response)
+        code, message = error_code(response)
         if response.status_code == 409 and code == "BucketAlreadyOwnedByYou":
             return True
         raise LocalServerError(
@@ -603,7 +369,7 @@ class LocalR2Server:
     def _put_bucket_sync(self, name: str, deadline: float) -> None:
         delay = 0.1
         last = "no attempt"
-        with httpx.Client(auth=self._auth(), timeout=_PROBE_TIMEOUT, trust_env=False) as client:
+        with httpx.Client(auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False) as client:
             while True:  # bounded by the deadline
                 try:
                     response = client.put(f"{self.endpoint_url}/{name}", content=b"")
@@ -612,10 +378,10 @@ class LocalR2Server:
                 else:
                     if self._bucket_done(name, response):
                         return
-                    last = f"HTTP {response.status_code} {_error_code(response)[0]}"
+                    last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
                     raise self._failure(f"creating bucket {name!r} kept failing ({last})")
-                time.sleep(_sleep_time(delay, deadline))
+                time.sleep(sleep_time(delay, deadline))
                 delay = min(delay * 2, 1.0)
 
     async def _put_bucket_async(self, name: str, deadline: float) -> None:
@@ -624,7 +390,7 @@ class LocalR2Server:
         delay = 0.1
         last = "no attempt"
         async with httpx.AsyncClient(
-            auth=self._auth(), timeout=_PROBE_TIMEOUT, trust_env=False
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False
         ) as client:
             while True:  # bounded by the deadline
                 try:
@@ -634,10 +400,10 @@ class LocalR2Server:
                 else:
                     if self._bucket_done(name, response):
                         return
-                    last = f"HTTP {response.status_code} {_error_code(response)[0]}"
+                    last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
                     raise self._failure(f"creating bucket {name!r} kept failing ({last})")
-                await anyio.sleep(_sleep_time(delay, deadline))
+                await anyio.sleep(sleep_time(delay, deadline))
                 delay = min(delay * 2, 1.0)
 
     def create_bucket(self, name: str, *, timeout: float = 30.0) -> None:
@@ -647,8 +413,8 @@ class LocalR2Server:
             name: the bucket name (R2 rules: 3-63 lowercase letters, digits, hyphens).
             timeout: seconds to keep retrying transient failures (default 30).
         """
-        _validate_bucket(name)
-        deadline = time.monotonic() + _validate_timeout(timeout, "timeout")
+        check_bucket(name)
+        deadline = time.monotonic() + check_seconds(timeout, "timeout")
         self._put_bucket_sync(name, deadline)
 
     async def acreate_bucket(self, name: str, *, timeout: float = 30.0) -> None:
@@ -658,8 +424,8 @@ class LocalR2Server:
             name: the bucket name (R2 rules: 3-63 lowercase letters, digits, hyphens).
             timeout: seconds to keep retrying transient failures (default 30).
         """
-        _validate_bucket(name)
-        deadline = time.monotonic() + _validate_timeout(timeout, "timeout")
+        check_bucket(name)
+        deadline = time.monotonic() + check_seconds(timeout, "timeout")
         await self._put_bucket_async(name, deadline)
 
     # -- stop --------------------------------------------------------------------------------
@@ -673,27 +439,11 @@ class LocalR2Server:
             ports, self._ports = self._ports, {}
             self._endpoint = None
             _running.discard(self)
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=_STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        if log_file is not None:
-            log_file.close()
-            keep = os.environ.get("R2ASYNC_KEEP_SERVER_LOGS")
-            if keep and data_dir is not None:
-                # For debugging a CI run: the data directory (and its log) is deleted below.
-                with contextlib.suppress(OSError):
-                    os.makedirs(keep, exist_ok=True)
-                    shutil.copyfile(
-                        data_dir / "server.log", os.path.join(keep, f"weed-{data_dir.name}.log")
-                    )
+        _process.stop_process(process, log_file, data_dir)
         for port in ports.values():
-            _remove_stale_sockets(port + _GRPC_OFFSET)
+            _ports.remove_stale_sockets(port + _ports.GRPC_OFFSET)
         if data_dir is not None:
-            _rmtree(data_dir)
+            _process.rmtree(data_dir)
 
     async def astop(self) -> None:
         """Stop the server without blocking the event loop; runs to the end even if cancelled."""
@@ -733,35 +483,6 @@ class LocalR2Server:
         if getattr(self, "_process", None) is not None:
             warnings.warn(f"{self!r} was never stopped", ResourceWarning, source=self, stacklevel=1)
             self.stop()
-
-
-def _remove_stale_sockets(grpc_port: int) -> None:
-    """Remove the /tmp Unix sockets weed leaves behind for ``grpc_port`` after an unclean exit."""
-    if sys.platform == "win32":
-        return
-    for pattern in _TMP_SOCKET_PATTERNS:
-        path = pattern.format(grpc=grpc_port)
-        try:
-            info = os.lstat(path)
-        except OSError:
-            continue
-        # Only our own sockets: never a regular file or another user's socket.
-        if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid():
-            with contextlib.suppress(OSError):
-                os.unlink(path)
-
-
-def _rmtree(path: Path) -> None:
-    # Bounded retries: weed's last writes can race the removal of a directory tree it is leaving.
-    for _ in range(5):
-        try:
-            shutil.rmtree(path)
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    shutil.rmtree(path, ignore_errors=True)
 
 
 @atexit.register

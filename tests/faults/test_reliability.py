@@ -335,7 +335,11 @@ async def test_timeouts_become_api_timeout_error(
             route.mock(side_effect=exc)
             with pytest.raises(APITimeoutError) as info:
                 await r2.get_object("bkt", "k")
-    assert info.value.__cause__ is exc
+    # The cause is a copy of the transport error without its frames (whose locals hold the
+    # request as sent): same type and message.
+    cause = info.value.__cause__
+    assert type(cause) is type(exc) and str(cause) == str(exc) and cause is not exc
+    assert cause.__traceback__ is None
     phase = type(exc).__name__.removesuffix("Timeout").lower()
     limit = 2.0 if phase == "read" else 5.0
     assert f"{type(exc).__name__}: no progress within the {phase} timeout of {limit} s" in str(
@@ -370,7 +374,11 @@ async def test_requests_unsafe_to_repeat_are_retried_only_if_nothing_was_sent(
     if not retried:
         assert "not safe to repeat" in str(info.value)
     assert type(exc).__name__ in str(info.value)
-    assert info.value.__cause__ is exc
+    # The cause is a copy of the transport error without its frames (whose locals hold the
+    # request as sent): same type and message.
+    cause = info.value.__cause__
+    assert type(cause) is type(exc) and str(cause) == str(exc) and cause is not exc
+    assert cause.__traceback__ is None
 
 
 async def test_the_same_failures_are_retried_for_idempotent_requests(sleeps: list[float]) -> None:
@@ -555,29 +563,28 @@ async def test_an_event_hook_may_add_unsigned_tracing_headers_and_read_the_rest(
     assert_signature_valid(request, access_key_id=AKID, secret_access_key=SECRET)
 
 
-async def test_an_event_hook_replacing_the_headers_is_detected() -> None:
+async def test_an_event_hook_replacing_the_headers_is_refused_before_sending() -> None:
     calls: list[httpx.Request] = []
 
     async def hook(request: httpx.Request) -> None:
         request.headers = httpx.Headers({**request.headers, "x-amz-meta-sneaky": "1"})
 
     async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
-        with pytest.raises(RuntimeError, match="rewrote the request"):
+        with pytest.raises(RuntimeError, match="tried to replace the request's headers"):
             await r2.delete_object("bkt", "k")
-    # The wholesale replacement slipped past the guard on the headers object, so it was
-    # sent; its answer is not taken for the intended request's.
-    assert len(calls) == 1
+    assert calls == []  # refused while the hook ran, before anything was sent
 
 
-async def test_an_event_hook_replacing_the_url_is_detected() -> None:
+async def test_an_event_hook_replacing_the_url_is_refused_before_sending() -> None:
     calls: list[httpx.Request] = []
 
     async def hook(request: httpx.Request) -> None:
         request.url = request.url.copy_with(path="/bkt/other")
 
     async with _recording_client(calls, hook) as http, make_client(http_client=http) as r2:
-        with pytest.raises(RuntimeError, match="rewrote the request"):
+        with pytest.raises(RuntimeError, match="tried to replace the request's URL"):
             await r2.delete_object("bkt", "k")
+    assert calls == []
 
 
 async def test_a_user_client_auth_is_not_applied_over_the_signature() -> None:

@@ -14,8 +14,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from r2async._signing.auth import SigV4Auth, build_url, presign_url
+from r2async._signing.auth import SigV4Auth, build_url
 from r2async._signing.credentials import Credentials
+from r2async._signing.presign import presign_url
 from r2async._signing.sigv4 import UNSIGNED_PAYLOAD, encode_key, uri_encode
 from r2async.testing import LocalR2Server
 

@@ -22,9 +22,9 @@ import httpx
 import pytest
 import trio
 
-from r2async import testing
 from r2async._signing.auth import SigV4Auth
 from r2async._signing.credentials import Credentials
+from r2async._testing import ports as server_ports
 from r2async.testing import LocalR2Server, LocalServerError, local_r2, start_local_server
 
 _ENDPOINT = re.compile(r"^http://127\.0\.0\.1:(\d+)$")
@@ -131,7 +131,7 @@ def test_generated_credentials_are_random_and_r2_shaped() -> None:
 
 
 def test_free_ports_leave_room_for_grpc_ports() -> None:
-    ports = testing._free_port_pairs(5)
+    ports = server_ports.free_port_pairs(5)
     assert len(set(ports)) == 5
     everything = set(ports) | {p + 10000 for p in ports}
     assert len(everything) == 10
@@ -356,7 +356,7 @@ def test_local_r2_under_trio() -> None:
 def test_port_taken_by_another_program_is_retried_with_new_ports(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    real = testing._free_port_pairs
+    real = server_ports.free_port_pairs
     calls: list[list[int]] = []
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
@@ -366,11 +366,11 @@ def test_port_taken_by_another_program_is_retried_with_new_ports(
         def first_choice_clashes(count: int) -> list[int]:
             ports = real(count)
             if not calls:
-                ports[testing._COMPONENTS.index("s3")] = busy
+                ports[server_ports.COMPONENTS.index("s3")] = busy
             calls.append(ports)
             return ports
 
-        monkeypatch.setattr(testing, "_free_port_pairs", first_choice_clashes)
+        monkeypatch.setattr(server_ports, "free_port_pairs", first_choice_clashes)
         with LocalR2Server(buckets=["retried"]) as srv:
             assert len(calls) == 2
             assert srv.endpoint_url != f"http://127.0.0.1:{busy}"

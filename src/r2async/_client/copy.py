@@ -55,7 +55,9 @@ class CopyMethods(_ClientBase):
         ``await r2.copy_object("dst-bucket", "new-key", source_key="old-key",
         source_bucket="src-bucket")``. A 200 response carrying an ``<Error>`` is raised like
         any other error. Metadata arguments need ``metadata_directive`` ('REPLACE' or 'MERGE'),
-        otherwise ValueError: the default (COPY) would silently ignore them.
+        otherwise ValueError: the default (COPY) would silently ignore them. With a
+        ``destination_if_*`` condition the copy is not repeated once it may have reached the
+        server (as ``put_object`` says); ``source_if_*`` conditions do not prevent retries.
 
         Args:
             bucket: the destination bucket.

@@ -247,7 +247,9 @@ class MultipartMethods(_ClientBase):
         """Assemble the uploaded parts into the object (CompleteMultipartUpload).
 
         A 200 answer whose body is an ``<Error>`` raises. A failed ``if_*`` condition raises
-        PreconditionFailedError and R2 aborts the upload.
+        PreconditionFailedError and R2 aborts the upload. Complete is never repeated once it
+        may have reached the server (a connection lost after sending raises
+        ``APIConnectionError``): the object may exist already.
 
         R2 requires every part except the last to be exactly the same size (the last no
         larger) and checks it only here. The sizes r2async knows (``UploadPartResult`` from

@@ -54,6 +54,12 @@ class ObjectMethods(_ClientBase):
     ) -> PutObjectResult:
         """Upload an object in one request (PutObject). For large data prefer ``upload_file``.
 
+        A conditional write (``if_*`` arguments, or ``If-*`` headers at any level) is not
+        repeated once it may have reached the server: a connection lost after sending raises
+        ``APIConnectionError`` ("not retried"), since the write may have been applied and a
+        repeat would fail with 412 on its own write (check with ``head_object``). A failure to
+        connect (nothing sent) and error answers such as 503 are still retried.
+
         Args:
             bucket: the bucket name.
             key: the object key (at most 1,024 UTF-8 bytes).

@@ -2,7 +2,7 @@
 
 A presigned URL is a built request signed in the query string instead of the headers: each
 method runs the same ``build_*`` function as the operation (so validation, key encoding and
-typed headers are identical), then signs with ``_auth.presign_url``. Signing is offline: no
+typed headers are identical), then signs with ``presign_url``. Signing is offline: no
 request is sent, so these methods are synchronous.
 """
 
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from .._checksums import ChecksumAlgorithm
 from .._headers import DateLike, HeaderMap, StorageClass, merge_call_headers
-from .._signing.auth import presign_url
+from .._signing.presign import presign_url
 from .._signing.sigv4 import check_expires
 from .._spec import RequestSpec
 from .base import _ClientBase

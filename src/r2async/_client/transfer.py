@@ -86,7 +86,8 @@ class TransferMethods(_ClientBase):
             if_match: write only if the current object's ETag matches (412 otherwise);
                 checked at CreateMultipartUpload and again at Complete.
             if_none_match: '*' writes only if the key is absent (412 otherwise); checked at
-                Create and at Complete.
+                Create and at Complete. A conditional upload is not repeated once it may have
+                reached the server (as ``put_object`` says).
             if_modified_since: write only if the object changed since then.
             if_unmodified_since: write only if the object did not change since then.
             create_bucket_if_missing: R2 creates the bucket instead of failing (default False).

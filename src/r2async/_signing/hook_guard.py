@@ -2,9 +2,11 @@
 
 httpx runs a client's request event hooks after r2async has signed the request, so a hook that
 changes a signed header or the URL would break the signature, or send the credentials to
-another host. :class:`SignedHeaders` (an ``httpx.Headers`` subclass, public API only) refuses
-changes to signed headers; :func:`check_not_rewritten` catches a hook that replaced the
-headers or the URL wholesale.
+another host. Both are refused while the hooks run, before anything is sent:
+:class:`SignedHeaders` (an ``httpx.Headers`` subclass, public API only) refuses changes to
+signed headers, and :class:`GuardedRequest` refuses replacing the headers or the URL wholesale
+while it is sealed (from signing until ``AsyncClient.send`` hands it to the transport).
+:func:`check_not_rewritten` stays as a last check on the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from .._logging import redact_headers
 from .sigv4 import UNSIGNED_HEADERS
 
 
@@ -36,6 +39,39 @@ class SignedHeaders(httpx.Headers):
         for key in httpx.Headers(headers):
             _refuse_signed_change(key)
         super().update(headers)
+
+    def __repr__(self) -> str:
+        # httpx masks Authorization only; the session token and an SSE-C key are here too.
+        return f"SignedHeaders({redact_headers(self.multi_items())!r})"
+
+
+class GuardedRequest(httpx.Request):
+    """A signed request whose URL and headers cannot be replaced while it is sealed.
+
+    httpx runs a user's request event hooks inside ``AsyncClient.send``, right before the
+    transport; a hook assigning ``request.url`` (another host) or ``request.headers`` would
+    otherwise send the signature and the session token there. Sealed by r2async around
+    ``send``, so the hook's assignment raises and nothing is sent.
+    """
+
+    _sealed = False
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if self._sealed and (name == "url" or name == "headers"):
+            what = "URL" if name == "url" else "headers"
+            raise RuntimeError(
+                f"a request event hook on http_client tried to replace the request's {what}; "
+                f"{_HOOK_FIX}"
+            )
+        super().__setattr__(name, value)
+
+    def seal(self) -> None:
+        """Refuse replacing ``url`` and ``headers`` from now on."""
+        object.__setattr__(self, "_sealed", True)
+
+    def unseal(self) -> None:
+        """Allow it again (r2async scrubs the headers of a failed request)."""
+        object.__setattr__(self, "_sealed", False)
 
 
 _HOOK_FIX = (

@@ -15,8 +15,9 @@ What this adapter guarantees, so that r2async behaves the same on either transpo
   ``read_bufsize`` x 2 bytes wait unread, and chunks are handed over without copying;
 * every aiohttp failure is raised as the matching ``httpx`` exception (``ConnectError``,
   ``ConnectTimeout``, ``ReadTimeout``, ``ReadError``, ``RemoteProtocolError``...), with
-  the original as ``__cause__``; an exception raised by the request body's own iterator
-  (a file read error, a length mismatch) is re-raised as it is;
+  the original as ``__cause__`` (the request headers aiohttp keeps in ``request_info``
+  redacted); an exception raised by the request body's own iterator (a file read error, a
+  length mismatch) is re-raised as it is;
 * httpx's timeout extension is honoured: ``connect`` (TCP and TLS), ``pool`` (added to the
   connect budget, as aiohttp waits for a pooled connection and connects under one timer)
   and ``read`` (between received chunks); aiohttp has no per-write timeout.
@@ -168,6 +169,12 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             trust_env=False,
             timeout=lib.ClientTimeout(total=None),
         )
+        # aiohttp silently sends an "idempotent" request (PUT and DELETE included) a second
+        # time when the connection drops before the answer. r2async decides what is repeated
+        # (a conditional PUT whose answer was lost must not be: the repeat would see its own
+        # write and answer 412), as the default transport does; no public switch exists.
+        if hasattr(session, "_retry_connection"):
+            session._retry_connection = False
         self._session = session
         self._loop = loop
         return session
@@ -325,10 +332,32 @@ def _reraise(exc: Exception) -> NoReturn:
     original = _body_error(exc)
     if original is not None:
         raise original
+    _scrub_request_info(exc)
     mapped = _mapped(exc)
     if mapped is None:
         raise exc
     raise mapped from exc
+
+
+def _scrub_request_info(exc: Exception) -> None:
+    # aiohttp's ClientResponseError (a malformed answer, say) carries the request's headers,
+    # Authorization and the session token included, in request_info and in args; it is
+    # chained as the cause, so it keeps them redacted.
+    info = getattr(exc, "request_info", None)
+    headers = getattr(info, "headers", None)
+    if info is None or headers is None:
+        return
+    from multidict import CIMultiDict, CIMultiDictProxy
+
+    from .._logging import redact_headers
+
+    try:
+        safe = info._replace(headers=CIMultiDictProxy(CIMultiDict(redact_headers(headers.items()))))
+        exc.request_info = safe  # type: ignore[attr-defined]
+        exc.args = tuple(safe if arg is info else arg for arg in exc.args)
+    except Exception:  # an aiohttp whose RequestInfo differs: drop it rather than keep it
+        exc.request_info = None  # type: ignore[attr-defined]
+        exc.args = tuple(arg for arg in exc.args if arg is not info)
 
 
 def _mapped(exc: Exception) -> Exception | None:

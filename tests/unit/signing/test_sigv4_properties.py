@@ -35,8 +35,9 @@ from botocore.credentials import Credentials as BotoCredentials
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from r2async._signing.auth import SigV4Auth, build_url, presign_url
+from r2async._signing.auth import SigV4Auth, build_url
 from r2async._signing.credentials import Credentials
+from r2async._signing.presign import presign_url
 from r2async._signing.sigv4 import (
     UNSIGNED_HEADERS,
     encode_key,

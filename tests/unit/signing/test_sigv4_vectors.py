@@ -20,8 +20,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import pytest
 
-from r2async._signing.auth import SigV4Auth, build_url, presign_url
+from r2async._signing.auth import SigV4Auth, build_url
 from r2async._signing.credentials import Credentials
+from r2async._signing.presign import presign_url
 from r2async._signing.sigv4 import (
     EMPTY_SHA256,
     HeaderSignature,
