@@ -342,19 +342,11 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
                 f"metadata name {name!r} is not a valid header token: use ASCII letters, digits "
                 "and -_. (R2 drops non-ASCII metadata names)"
             )
-        if _CONTROL.search(value):
-            what = (
-                "CR/LF; remove line breaks"
-                if "\r" in value or "\n" in value
-                else ("a control character (tab, NUL, ESC...); remove it")
-            )
-            raise ValueError(f"metadata value for {name!r} contains {what}")
-        if value.isascii() and value != value.strip(" "):
-            # (Non-ASCII values are RFC 2047-encoded, which keeps their spaces.)
-            raise ValueError(
-                f"metadata value for {name!r} starts or ends with a space, which servers strip "
-                "(it would not read back the same); strip it first"
-            )
+        # CR/LF is refused (a line break in a value is almost certainly a mistake); any other
+        # control character, and spaces at either end, are RFC 2047-encoded like non-ASCII
+        # text, so that the value reads back identically on both transports (never raw).
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"metadata value for {name!r} contains CR/LF; remove line breaks")
         try:
             size += len(name.encode()) + len(value.encode())
         except UnicodeEncodeError:
