@@ -77,7 +77,7 @@ _TMP_SOCKET_PATTERNS = (
 _STRIPPED_ENV_PREFIXES = ("AWS_", "S3_")
 _MAX_LAUNCH_ATTEMPTS = 3  # a port taken between choosing it and weed binding it: retry with others
 _PROBE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
-_STOP_GRACE_SECONDS = 15.0  # a clean stop takes 1-3 s (filer, volume); after this, SIGKILL
+_STOP_WAIT_SECONDS = 10.0  # for a SIGKILLed weed to be reaped (milliseconds in practice)
 _LOG_TAIL_CHARS = 4000
 # weed mini checks its ports before binding ("Port allocation failed: port N ... is not
 # available"); a later bind failure reads "address already in use".
@@ -275,6 +275,7 @@ class LocalR2Server:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: Any = None
+        self._reaper: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
         self._ports: dict[str, int] = {}
         self._endpoint: str | None = None
@@ -490,10 +491,18 @@ class LocalR2Server:
                 except BaseException:
                     log_file.close()
                     raise
+                try:
+                    reaper = _start_reaper(process.pid, data_dir, ports)
+                except BaseException:
+                    process.kill()
+                    process.wait()
+                    log_file.close()
+                    raise
             except BaseException:
                 shutil.rmtree(data_dir, ignore_errors=True)
                 raise
             self._process = process
+            self._reaper = reaper
             self._log_file = log_file
             self._dir = data_dir
             self._ports = ports
@@ -671,15 +680,14 @@ class LocalR2Server:
             data_dir, self._dir = self._dir, None
             log_file, self._log_file = self._log_file, None
             ports, self._ports = self._ports, {}
+            reaper, self._reaper = self._reaper, None
             self._endpoint = None
             _running.discard(self)
         if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=_STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            # Killed, not terminated: the data is thrown away, so a graceful shutdown buys
+            # nothing, and weed sometimes took over 15 s to act on SIGTERM.
+            process.kill()
+            process.wait(timeout=_STOP_WAIT_SECONDS)
         if log_file is not None:
             log_file.close()
             keep = os.environ.get("R2ASYNC_KEEP_SERVER_LOGS")
@@ -694,6 +702,8 @@ class LocalR2Server:
             _remove_stale_sockets(port + _GRPC_OFFSET)
         if data_dir is not None:
             _rmtree(data_dir)
+        if reaper is not None:
+            _end_reaper(reaper)
 
     async def astop(self) -> None:
         """Stop the server without blocking the event loop; runs to the end even if cancelled."""
@@ -749,6 +759,46 @@ def _remove_stale_sockets(grpc_port: int) -> None:
         if stat.S_ISSOCK(info.st_mode) and info.st_uid == os.getuid():
             with contextlib.suppress(OSError):
                 os.unlink(path)
+
+
+def _start_reaper(pid: int, data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[bytes]:
+    """Start the watchdog that removes weed and its files if this process dies (_reaper.py)."""
+    sockets = [
+        pattern.format(grpc=port + _GRPC_OFFSET)
+        for port in ports.values()
+        for pattern in _TMP_SOCKET_PATTERNS
+    ]
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                str(Path(__file__).with_name("_reaper.py")),
+                str(pid),
+                str(data_dir),
+                *sockets,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            # Its own session: a Ctrl-C sent to the owner's process group must not end it.
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise LocalServerError(f"could not start the server's watchdog: {exc}") from exc
+
+
+def _end_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    """Tell the watchdog that the server was stopped (closing its stdin) and wait for it."""
+    if reaper.stdin is not None:
+        with contextlib.suppress(OSError):
+            reaper.stdin.close()
+    try:
+        reaper.wait(timeout=_STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait()
 
 
 def _rmtree(path: Path) -> None:
