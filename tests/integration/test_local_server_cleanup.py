@@ -64,7 +64,9 @@ def _wait_gone(info: dict[str, object], seconds: float = 15.0) -> None:
         if not _alive(pid, data_dir) and not Path(data_dir).exists():
             break
         time.sleep(0.05)
-    assert not _alive(pid, data_dir), "weed is still running"
+    if _alive(pid, data_dir):
+        os.kill(pid, signal.SIGKILL)  # not left running by a failing test
+        pytest.fail("weed is still running")
     assert not Path(data_dir).exists(), "the data directory was left behind"
     left = [p for p in info["sockets"] if os.path.exists(p)]  # type: ignore[attr-defined]
     assert not left, f"sockets left behind: {left}"
