@@ -14,7 +14,10 @@ TYPE_CHECKING = False
 # module) and to the TYPE_CHECKING imports (for type checkers);
 # tests/unit/package/test_lazy_import.py checks the three agree.
 if TYPE_CHECKING:
+    from ._body import BodyLike
+    from ._checksums import ChecksumAlgorithm, ChecksumType
     from ._client.r2client import R2Client
+    from ._client.transfer import PathOrFile
     from ._exceptions import (
         APIConnectionError,
         APIStatusError,
@@ -37,6 +40,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ResponseParseError,
     )
+    from ._headers import DateLike, HeaderMap, StorageClass
     from ._models import (
         DeleteObjectResult,
         GetObjectResult,
@@ -76,7 +80,7 @@ if TYPE_CHECKING:
         ListBucketsResult,
         LocationHint,
     )
-    from ._operations.copy import CopyObjectResult
+    from ._operations.copy import CopyObjectResult, MetadataDirective
     from ._operations.listing import (
         DeleteFailure,
         DeleteObjectsResult,
@@ -84,6 +88,9 @@ if TYPE_CHECKING:
         ListObjectsV1Result,
         ObjectInfo,
     )
+    from ._operations.multipart import PartLike
+    from ._options import TimeoutTypes
+    from ._session import TransportChoice
     from ._signing.auth import SigV4Auth, presign_url
     from ._signing.credentials import Credentials
     from ._streaming import ObjectStream
@@ -101,9 +108,12 @@ __all__ = [
     "AiohttpTransport",
     "BadDigestError",
     "BadRequestError",
+    "BodyLike",
     "Bucket",
     "BucketEncryption",
     "CORSRule",
+    "ChecksumAlgorithm",
+    "ChecksumType",
     "CompleteMultipartUploadResult",
     "CompletedPart",
     "ConflictError",
@@ -111,6 +121,7 @@ __all__ = [
     "CreateBucketResult",
     "CreateMultipartUploadResult",
     "Credentials",
+    "DateLike",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -122,6 +133,7 @@ __all__ = [
     "GetObjectResult",
     "HeadBucketResult",
     "HeadObjectResult",
+    "HeaderMap",
     "IntegrityError",
     "InternalServerError",
     "InvalidRangeError",
@@ -133,6 +145,7 @@ __all__ = [
     "ListObjectsV1Result",
     "ListPartsResult",
     "LocationHint",
+    "MetadataDirective",
     "MultipartUpload",
     "NoSuchBucketError",
     "NoSuchKeyError",
@@ -144,6 +157,8 @@ __all__ = [
     "ObjectMetadata",
     "ObjectStream",
     "Part",
+    "PartLike",
+    "PathOrFile",
     "PermissionDeniedError",
     "PoolTransport",
     "PreconditionFailedError",
@@ -158,6 +173,9 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "SigV4Auth",
+    "StorageClass",
+    "TimeoutTypes",
+    "TransportChoice",
     "UploadPartCopyResult",
     "UploadPartResult",
     "UploadResult",
@@ -233,6 +251,17 @@ _LAZY: dict[str, str] = {
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer",
     "presign_url": "._signing.auth",
+    "BodyLike": "._body",
+    "ChecksumAlgorithm": "._checksums",
+    "ChecksumType": "._checksums",
+    "DateLike": "._headers",
+    "HeaderMap": "._headers",
+    "MetadataDirective": "._operations.copy",
+    "PartLike": "._operations.multipart",
+    "PathOrFile": "._client.transfer",
+    "StorageClass": "._headers",
+    "TimeoutTypes": "._options",
+    "TransportChoice": "._session",
 }
 
 

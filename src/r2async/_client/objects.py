@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from .._body import BodyLike
+from .._checksums import ChecksumAlgorithm
 from .._exceptions import IntegrityError
 from .._headers import DateLike, HeaderMap, StorageClass
 from .._streaming import DEFAULT_CHUNK, ObjectStream
@@ -29,7 +31,7 @@ class ObjectMethods(_ClientBase):
         self,
         bucket: str,
         key: str,
-        body: object,
+        body: BodyLike,
         *,
         content_type: str | None = None,
         content_length: int | None = None,
@@ -46,7 +48,7 @@ class ObjectMethods(_ClientBase):
         if_unmodified_since: DateLike | None = None,
         create_bucket_if_missing: bool = False,
         sse_customer_key: bytes | None = None,
-        checksum_algorithm: str | None = None,
+        checksum_algorithm: ChecksumAlgorithm | None = None,
         checksum: str | None = None,
         content_md5: bool | str | None = None,
         headers: HeaderMap | None = None,

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Union, cast
 
 from .. import _limits
+from .._body import BodyLike
 from .._checksums import ChecksumAlgorithm
 from .._headers import DateLike, HeaderMap, StorageClass
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
@@ -128,7 +129,7 @@ class TransferMethods(_ClientBase):
         self,
         bucket: str,
         key: str,
-        data: object,
+        data: BodyLike,
         *,
         content_length: int | None = None,
         part_size: int = _limits.DEFAULT_PART_SIZE,
