@@ -90,6 +90,7 @@ if TYPE_CHECKING:
     )
     from ._operations.multipart import PartLike
     from ._options import TimeoutTypes
+    from ._progress_totals import ProgressTotals
     from ._session import TransportChoice
     from ._signing.auth import SigV4Auth, presign_url
     from ._signing.credentials import Credentials
@@ -164,6 +165,7 @@ __all__ = [
     "PreconditionFailedError",
     "PresignedRequest",
     "ProgressCallback",
+    "ProgressTotals",
     "PutBucketCorsResult",
     "PutBucketLifecycleConfigurationResult",
     "PutObjectResult",
@@ -238,6 +240,7 @@ _LAZY: dict[str, str] = {
     "PreconditionFailedError": "._exceptions",
     "PresignedRequest": "._models",
     "ProgressCallback": "._transfer",
+    "ProgressTotals": "._progress_totals",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
