@@ -75,7 +75,7 @@ def main(argv: list[str]) -> None:
         pass
     if _is_ours(pid, data_dir):
         with contextlib.suppress(OSError):
-            os.kill(pid, signal.SIGKILL)
+            os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # no SIGKILL on Windows
         deadline = time.monotonic() + _WAIT_SECONDS
         while _is_ours(pid, data_dir) and time.monotonic() < deadline:
             time.sleep(0.02)
