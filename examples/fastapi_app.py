@@ -272,11 +272,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/objects/{key:path}")
     async def download(key: str) -> StreamingResponse:
         check_key(key)
-        stream = state.r2.stream_object(state.settings.bucket, key)
         try:
-            # Opened here, not in the body iterator, so a missing key is a 404 and not a
-            # broken 200 response.
-            await stream.__aenter__()
+            # Opened here, before the response starts, so a missing key is a 404 and not a
+            # broken 200 response. The body is not read yet.
+            stream = await state.r2.open_object(state.settings.bucket, key)
         except NoSuchKeyError as exc:
             raise HTTPException(404, f"no object named {key!r}") from exc
         meta = stream.metadata
@@ -285,16 +284,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             headers["content-length"] = str(meta.content_length)
         if meta.etag:
             headers["etag"] = meta.etag
-
-        async def body() -> AsyncIterator[bytes]:
-            try:
-                async for chunk in stream:
-                    yield chunk
-            finally:
-                await stream.aclose()
-
         return StreamingResponse(
-            body(),
+            # The stream closes itself once read to the end (or on a read error).
+            stream,
             media_type=meta.content_type or "application/octet-stream",
             headers=headers,
             # Also closes the R2 response when the client leaves before the body started.

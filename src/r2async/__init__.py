@@ -14,7 +14,10 @@ TYPE_CHECKING = False
 # module) and to the TYPE_CHECKING imports (for type checkers);
 # tests/unit/package/test_lazy_import.py checks the three agree.
 if TYPE_CHECKING:
+    from ._body import BodyLike
+    from ._checksums import ChecksumAlgorithm, ChecksumType
     from ._client.r2client import R2Client
+    from ._client.transfer import PathOrFile
     from ._exceptions import (
         APIConnectionError,
         APIStatusError,
@@ -40,6 +43,7 @@ if TYPE_CHECKING:
         RateLimitError,
         ResponseParseError,
     )
+    from ._headers import DateLike, HeaderMap, StorageClass
     from ._models import (
         DeleteObjectResult,
         GetObjectResult,
@@ -79,9 +83,13 @@ if TYPE_CHECKING:
         ListBucketsResult,
         LocationHint,
     )
-    from ._operations.copy import CopyObjectResult
+    from ._operations.copy import CopyObjectResult, MetadataDirective
     from ._operations.delete_objects import DeleteFailure, DeleteObjectsResult
     from ._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
+    from ._operations.multipart import PartLike
+    from ._options import TimeoutTypes
+    from ._progress_totals import ProgressTotals
+    from ._session import TransportChoice
     from ._signing.auth import SigV4Auth
     from ._signing.cloudflare import CloudflareTemporaryCredentials
     from ._signing.credentials import Credentials
@@ -104,9 +112,12 @@ __all__ = [
     "AiohttpTransport",
     "BadDigestError",
     "BadRequestError",
+    "BodyLike",
     "Bucket",
     "BucketEncryption",
     "CORSRule",
+    "ChecksumAlgorithm",
+    "ChecksumType",
     "CloudflareTemporaryCredentials",
     "CompleteMultipartUploadResult",
     "CompletedPart",
@@ -117,6 +128,7 @@ __all__ = [
     "Credentials",
     "CredentialsError",
     "CredentialsProvider",
+    "DateLike",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -128,6 +140,7 @@ __all__ = [
     "GetObjectResult",
     "HeadBucketResult",
     "HeadObjectResult",
+    "HeaderMap",
     "IntegrityError",
     "InternalServerError",
     "InvalidPartError",
@@ -140,6 +153,7 @@ __all__ = [
     "ListObjectsV1Result",
     "ListPartsResult",
     "LocationHint",
+    "MetadataDirective",
     "MultipartUpload",
     "NoSuchBucketError",
     "NoSuchKeyError",
@@ -152,11 +166,14 @@ __all__ = [
     "ObjectMetadata",
     "ObjectStream",
     "Part",
+    "PartLike",
+    "PathOrFile",
     "PermissionDeniedError",
     "PoolTransport",
     "PreconditionFailedError",
     "PresignedRequest",
     "ProgressCallback",
+    "ProgressTotals",
     "PutBucketCorsResult",
     "PutBucketLifecycleConfigurationResult",
     "PutObjectResult",
@@ -166,6 +183,9 @@ __all__ = [
     "RateLimitError",
     "ResponseParseError",
     "SigV4Auth",
+    "StorageClass",
+    "TimeoutTypes",
+    "TransportChoice",
     "UploadPartCopyResult",
     "UploadPartResult",
     "UploadResult",
@@ -233,6 +253,7 @@ _LAZY: dict[str, str] = {
     "PreconditionFailedError": "._exceptions",
     "PresignedRequest": "._models",
     "ProgressCallback": "._transfer.progress",
+    "ProgressTotals": "._progress_totals",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
@@ -246,6 +267,17 @@ _LAZY: dict[str, str] = {
     "UploadPartResult": "._models_multipart",
     "UploadResult": "._transfer.results",
     "presign_url": "._signing.presign",
+    "BodyLike": "._body",
+    "ChecksumAlgorithm": "._checksums",
+    "ChecksumType": "._checksums",
+    "DateLike": "._headers",
+    "HeaderMap": "._headers",
+    "MetadataDirective": "._operations.copy",
+    "PartLike": "._operations.multipart",
+    "PathOrFile": "._client.transfer",
+    "StorageClass": "._headers",
+    "TimeoutTypes": "._options",
+    "TransportChoice": "._session",
 }
 
 

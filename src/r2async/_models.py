@@ -33,6 +33,23 @@ class R2Model(BaseModel):
         frozen=True, extra="forbid", arbitrary_types_allowed=False, defer_build=True
     )
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # Only what is set: a result has a dozen optional fields (checksums, SSE-C, ...) and
+        # a repr full of None hid the few values R2 sent.
+        for name, value in super().__repr_args__():
+            if value is None:
+                continue
+            if isinstance(value, (bytes, bytearray)) and len(value) > 64:
+                value = _Elided(f"<{len(value)} bytes>")
+            yield name, value
+
+
+class _Elided(str):
+    """A placeholder shown without quotes in a repr (a long body is summarised)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
 
 def parse_http_date(value: str | None) -> dt.datetime | None:
     """An aware datetime from an HTTP date header, or None when absent or unreadable."""

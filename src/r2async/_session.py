@@ -6,6 +6,7 @@ The httpx client and the transport behind it are created on first use, so that c
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 import httpx
@@ -17,6 +18,13 @@ from ._signing.providers import Refresher
 from ._transports.gate import Gate
 
 TransportChoice = Literal["httpx", "aiohttp"]
+_UNUSED = object()
+_OTHER_LOOP = (
+    "this R2Client is used from another event loop than the one that first used it (its "
+    "connections belong to that loop, which may be closed). Create the client inside the "
+    "loop that uses it: in the async function given to asyncio.run() (async with "
+    "R2Client() as r2: ...), in your app's lifespan, or one client per event loop/thread"
+)
 _TRANSPORTS = ("httpx", "aiohttp")
 
 
@@ -30,6 +38,7 @@ class Session:
         "endpoint",
         "gate",
         "http",
+        "loop",
         "owns_http",
         "presign_host_checked",
         "refresher",
@@ -72,6 +81,9 @@ class Session:
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
+        # The asyncio loop of the first request (None under trio): the pool's sockets belong
+        # to it. A sentinel until then.
+        self.loop: object = _UNUSED
 
     async def signer(self, timeout: float | None = None) -> SigV4Auth:
         """The signer for the next attempt: the provider's current credentials, refreshed if due.
@@ -122,6 +134,13 @@ class Session:
         """The httpx client, created on first use (a RuntimeError once closed)."""
         if self.closed:
             raise RuntimeError("this R2Client is closed; create a new one")
+        # One C call and a comparison per request. Without it, a client reused by a second
+        # asyncio.run() fails deep in the pool with "Event loop is closed".
+        loop = _running_asyncio_loop()
+        if loop is not self.loop:
+            if self.loop is not _UNUSED:
+                raise RuntimeError(_OTHER_LOOP)
+            self.loop = loop
         if self.http is None:
             # Created on first use so that constructing R2Client costs next to nothing.
             transport = self.transport
@@ -158,6 +177,14 @@ class Session:
         elif isinstance(self.transport, httpx.AsyncBaseTransport):
             # Given to R2Client but never used: still r2async's to close.
             await self.transport.aclose()
+
+
+def _running_asyncio_loop() -> object:
+    """The running asyncio loop, or None (also under trio); never imports asyncio itself."""
+    # Not imported at module level: asyncio costs 10-20 ms of start-up that trio programs and
+    # scripts that never make a request need not pay; when it is not imported, no loop runs.
+    asyncio = sys.modules.get("asyncio")
+    return None if asyncio is None else asyncio._get_running_loop()
 
 
 def check_transport(transport: object, http_client: httpx.AsyncClient | None) -> None:

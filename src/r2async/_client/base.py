@@ -23,7 +23,19 @@ if TYPE_CHECKING:
 
 _Self = TypeVar("_Self", bound="_ClientBase")
 
-__all__ = ["NOT_GIVEN", "TimeoutTypes", "TransportChoice", "_ClientBase"]
+__all__ = ["NOT_GIVEN", "TimeoutTypes", "TransportChoice", "_ClientBase", "bind_annotation_names"]
+
+
+def bind_annotation_names() -> None:
+    """Make every name in R2Client's annotations resolvable (loads the deferred modules)."""
+    from .._lazy import load_all
+
+    load_all()
+    # ``Self`` is imported for type checkers only (typing has it from 3.11 on).
+    if "Self" not in globals():
+        from typing_extensions import Self as _Self
+
+        globals()["Self"] = _Self
 
 
 class _ClientBase:

@@ -8,7 +8,8 @@ V1 request. ``delete_objects`` deletes any number of keys in batches of 1,000.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterable
+import warnings
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from .._exceptions import ResponseParseError
@@ -132,7 +133,7 @@ class ListingMethods(_ClientBase):
         bucket: str,
         headers: HeaderMap | None,
         timeout: TimeoutTypes,
-    ) -> AsyncIterator[ListObjectsResult]:
+    ) -> AsyncGenerator[ListObjectsResult, None]:
         spec = first
         guard = PageGuard(f"ListObjectsV2 (bucket={bucket!r})", "continuation token")
         # Bounded: ends when a page is not truncated, or raises when the server stops making
@@ -159,10 +160,12 @@ class ListingMethods(_ClientBase):
         prefix: str | None = None,
         delimiter: str | None = None,
         start_after: str | None = None,
-        max_keys: int | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
         fetch_owner: bool = False,
         headers: HeaderMap | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
+        max_keys: int | None = None,
     ) -> AsyncIterator[ObjectInfo]:
         """Every object of a listing, across pages: ``async for obj in r2.iter_objects(bucket)``.
 
@@ -174,22 +177,45 @@ class ListingMethods(_ClientBase):
             prefix: only keys starting with this (default: all keys).
             delimiter: skip keys containing this after the prefix (default: none).
             start_after: only keys sorting after this one (default: from the start).
-            max_keys: page size, 1 to 1000 (default: the server's, 1000).
+            page_size: keys per request, 1 to 1000 (default: the server's, 1000); not a limit.
+            limit: stop after this many objects, asking for no more than that (default: all).
             fetch_owner: include each object's owner (default False).
             headers: extra headers for every request.
             timeout: each request's timeout (default: the client's).
+            max_keys: deprecated name of ``page_size`` (it was often read as a limit).
         """
-        pages = self.list_objects_pages(
-            bucket,
-            prefix=prefix,
-            delimiter=delimiter,
-            start_after=start_after,
-            max_keys=max_keys,
-            fetch_owner=fetch_owner,
-            headers=headers,
-            timeout=timeout,
-        )
-        return _flatten(pages)
+        if max_keys is not None:
+            if page_size is not None:
+                raise TypeError("pass page_size= only: max_keys= is its deprecated name")
+            warnings.warn(
+                "iter_objects(max_keys=) is the page size, not a limit: pass page_size= "
+                "(or limit= to stop after that many objects); max_keys= will be removed",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            page_size = max_keys
+        size = ops.check_max_keys(page_size, "page_size")
+        if limit is not None and (
+            not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+        ):
+            raise ValueError(f"limit must be a positive int or None, got {limit!r}")
+        counter = _Counter(limit)
+
+        def build(token: str | None) -> RequestSpec:
+            return ops.build_list_objects(
+                bucket,
+                prefix=prefix,
+                delimiter=delimiter,
+                start_after=start_after,
+                # With a limit, the last page asks for only what is still wanted.
+                max_keys=counter.page(size),
+                continuation_token=token,
+                fetch_owner=fetch_owner,
+            )
+
+        first = build(None)
+        self._merged_headers(first, headers)
+        return _flatten(self._pages(first, build, bucket, headers, timeout), counter)
 
     async def list_objects_v1(
         self,
@@ -276,7 +302,35 @@ class ListingMethods(_ClientBase):
         )
 
 
-async def _flatten(pages: AsyncIterator[ListObjectsResult]) -> AsyncIterator[ObjectInfo]:
-    async for page in pages:
-        for obj in page.objects:
-            yield obj
+class _Counter:
+    """How many objects ``iter_objects`` has yielded, against its ``limit`` (None: no limit)."""
+
+    __slots__ = ("limit", "yielded")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.yielded = 0
+
+    def page(self, size: int | None) -> int | None:
+        """The max-keys of the next request: ``size``, but no more than is still wanted."""
+        if self.limit is None:
+            return size
+        return min(size or ops.MAX_KEYS_LIMIT, self.limit - self.yielded)
+
+    def done(self) -> bool:
+        return self.limit is not None and self.yielded >= self.limit
+
+
+async def _flatten(
+    pages: AsyncGenerator[ListObjectsResult, None], counter: _Counter
+) -> AsyncIterator[ObjectInfo]:
+    try:
+        async for page in pages:
+            for obj in page.objects:
+                counter.yielded += 1
+                yield obj
+                if counter.done():
+                    return
+    finally:
+        # Stopped at the limit (or by the caller): no page request is left pending.
+        await pages.aclose()

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .. import _limits
+from .._body import BodyLike
 from .._checksums import ChecksumAlgorithm, ChecksumType
 from .._exceptions import ResponseParseError
 from .._headers import DateLike, HeaderMap, StorageClass
@@ -130,7 +131,7 @@ class MultipartMethods(_ClientBase):
         key: str,
         upload_id: str,
         part_number: int,
-        body: object,
+        body: BodyLike,
         *,
         content_length: int | None = None,
         content_md5: bool | str | None = None,

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from .._body import BodyLike
+from .._checksums import ChecksumAlgorithm
 from .._exceptions import IntegrityError
 from .._headers import DateLike, HeaderMap, StorageClass
 from .._streaming import DEFAULT_CHUNK, ObjectStream
@@ -29,7 +31,7 @@ class ObjectMethods(_ClientBase):
         self,
         bucket: str,
         key: str,
-        body: object,
+        body: BodyLike,
         *,
         content_type: str | None = None,
         content_length: int | None = None,
@@ -46,7 +48,7 @@ class ObjectMethods(_ClientBase):
         if_unmodified_since: DateLike | None = None,
         create_bucket_if_missing: bool = False,
         sse_customer_key: bytes | None = None,
-        checksum_algorithm: str | None = None,
+        checksum_algorithm: ChecksumAlgorithm | None = None,
         checksum: str | None = None,
         content_md5: bool | str | None = None,
         headers: HeaderMap | None = None,
@@ -223,6 +225,63 @@ class ObjectMethods(_ClientBase):
             return response
 
         return ObjectStream(opener, bucket=bucket, key=key, chunk_size=chunk_size)
+
+    async def open_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        range: str | tuple[int, int | None] | None = None,
+        part_number: int | None = None,
+        if_match: str | None = None,
+        if_none_match: str | None = None,
+        if_modified_since: DateLike | None = None,
+        if_unmodified_since: DateLike | None = None,
+        sse_customer_key: bytes | None = None,
+        checksum_mode: bool = False,
+        chunk_size: int = DEFAULT_CHUNK,
+        headers: HeaderMap | None = None,
+        timeout: TimeoutTypes = NOT_GIVEN,
+    ) -> ObjectStream:
+        """Send a GetObject and return its open stream, the body not yet read.
+
+        A missing key (``NoSuchKeyError``) or any other error is raised here, so a web handler
+        can answer 404 before its streaming response starts. The stream closes itself when its
+        body is read to the end or fails; otherwise call ``await stream.aclose()`` (or use
+        ``async with stream:``), for example as the response's background task.
+
+        Args:
+            bucket: the bucket name.
+            key: the object key.
+            range: as for ``get_object``.
+            part_number: as for ``get_object``.
+            if_match: as for ``get_object``.
+            if_none_match: as for ``get_object``.
+            if_modified_since: as for ``get_object``.
+            if_unmodified_since: as for ``get_object``.
+            sse_customer_key: as for ``get_object``.
+            checksum_mode: as for ``get_object``.
+            chunk_size: preferred size of yielded chunks (default 256 KiB).
+            headers: extra headers for this call.
+            timeout: this call's timeout (default: the client's).
+        """
+        stream = self.stream_object(
+            bucket,
+            key,
+            range=range,
+            part_number=part_number,
+            if_match=if_match,
+            if_none_match=if_none_match,
+            if_modified_since=if_modified_since,
+            if_unmodified_since=if_unmodified_since,
+            sse_customer_key=sse_customer_key,
+            checksum_mode=checksum_mode,
+            chunk_size=chunk_size,
+            headers=headers,
+            timeout=timeout,
+        )
+        # __aenter__ closes the response itself if it fails after the request was sent.
+        return await stream.__aenter__()
 
     async def head_object(
         self,

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from .base import bind_annotation_names
 from .buckets import BucketMethods
 from .copy import CopyMethods
 from .listing import ListingMethods
@@ -9,6 +12,25 @@ from .multipart import MultipartMethods
 from .objects import ObjectMethods
 from .presign import PresignMethods
 from .transfer import TransferMethods
+
+
+class _ResolvesHintsOnFirstLookup(type):
+    """Loads the deferred modules on the first public attribute looked up on the class.
+
+    The result models are named in R2Client's annotations but load with the first request
+    (``r2async._lazy``). Tools that read the annotations (``typing.get_type_hints``, FastAPI,
+    docs generators) look the method up on the class (``R2Client.put_object``), which passes
+    through here, so the names exist by the time the annotations are evaluated. Calls on an
+    instance (``r2.put_object``) never pass through a metaclass: no cost per request.
+    """
+
+    _hints_ready = False
+
+    def __getattribute__(cls, name: str) -> Any:
+        if not name.startswith("_") and not type.__getattribute__(cls, "_hints_ready"):
+            type.__setattr__(_ResolvesHintsOnFirstLookup, "_hints_ready", True)
+            bind_annotation_names()
+        return type.__getattribute__(cls, name)
 
 
 class R2Client(
@@ -19,6 +41,7 @@ class R2Client(
     BucketMethods,
     CopyMethods,
     ObjectMethods,
+    metaclass=_ResolvesHintsOnFirstLookup,
 ):
     """An async client for Cloudflare R2 (or any S3-compatible endpoint).
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import IO, TYPE_CHECKING, Union
 
 from .. import _limits, _tracing
+from .._body import BodyLike
 from .._checksums import ChecksumAlgorithm
 from .._headers import DateLike, HeaderMap, StorageClass
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
@@ -68,7 +69,8 @@ class TransferMethods(_ClientBase):
                 length is then unknown, as for ``upload_stream``).
             part_size: bytes per part (default 8 MiB, at least 5 MiB); raised automatically
                 when the file would need more than 10,000 parts.
-            threshold: largest size sent as one PutObject (default 16 MiB).
+            threshold: largest path sent as one PutObject (default 16 MiB); a file object is
+                read as a stream (see ``upload_stream``).
             concurrency: parts in flight at once (default 8); memory stays below
                 ``part_size * concurrency``.
             progress: ``callback(bytes_sent, total)`` (sync or async), called with increasing
@@ -131,7 +133,7 @@ class TransferMethods(_ClientBase):
         self: TransferClient,
         bucket: str,
         key: str,
-        data: object,
+        data: BodyLike,
         *,
         content_length: int | None = None,
         part_size: int = _limits.DEFAULT_PART_SIZE,
@@ -256,7 +258,8 @@ class TransferMethods(_ClientBase):
         Args:
             bucket: the bucket name.
             key: the object key.
-            path: the file to write (its directory must exist; an existing file is replaced).
+            path: the file to write (its folder must exist, else FileNotFoundError before any
+                request; an existing file is replaced).
             part_size: bytes per ranged GET (default 8 MiB, at least 5 MiB).
             concurrency: ranged GETs in flight at once (default 8).
             progress: ``callback(bytes_received, total)`` (sync or async), called with
@@ -298,6 +301,14 @@ class TransferMethods(_ClientBase):
         dest = os.fspath(path)
         if not isinstance(dest, str) or not dest:
             raise TypeError("path must be a non-empty str or os.PathLike[str]")
+        # Checked here, before any request: otherwise the failure names the internal
+        # temporary file. Not created silently: a typo in the path would scatter folders.
+        folder = await _to_thread(_missing_folder, dest)
+        if folder is not None:
+            raise FileNotFoundError(
+                f"download_file: the folder {folder!r} does not exist; create it first, "
+                "e.g. os.makedirs(folder, exist_ok=True)"
+            )
         return await tr.download_file(
             self,
             opts,
@@ -366,3 +377,16 @@ class TransferMethods(_ClientBase):
 def _write_args(args: Mapping[str, object]) -> dict[str, object]:
     # The typed object arguments of the calling method, by name (locals() of its frame).
     return {name: args[name] for name in tr.WRITE_ARGS}
+
+
+def _missing_folder(path: str) -> str | None:
+    """The folder ``path`` would be written in, if it does not exist; else None."""
+    folder = os.path.dirname(os.path.abspath(path))
+    return None if os.path.isdir(folder) else folder
+
+
+async def _to_thread(func: Callable[[str], str | None], arg: str) -> str | None:
+    """Run a blocking file-system check in a worker thread (anyio loads on first use)."""
+    import anyio.to_thread
+
+    return await anyio.to_thread.run_sync(func, arg)

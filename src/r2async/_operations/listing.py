@@ -32,6 +32,7 @@ from .listing_models import (
 )
 
 __all__ = [
+    "MAX_KEYS_LIMIT",
     "ListObjectsResult",
     "ListObjectsV1Result",
     "ObjectInfo",

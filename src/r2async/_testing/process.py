@@ -21,7 +21,7 @@ INSTALL_HINT = "pip install 'r2async[testing]'"
 # Environment variables `weed mini` reads to add identities or buckets: stripped so the server has
 # only the generated credentials and only the requested buckets.
 _STRIPPED_ENV_PREFIXES = ("AWS_", "S3_")
-_STOP_GRACE_SECONDS = 15.0  # a clean stop takes 1-3 s (filer, volume); after this, SIGKILL
+_STOP_WAIT_SECONDS = 10.0  # for a SIGKILLed weed to be reaped (milliseconds in practice)
 _LOG_TAIL_CHARS = 4000
 LOG_NAME = "server.log"
 
@@ -147,14 +147,14 @@ def spawn(args: list[str], data_dir: Path) -> tuple[subprocess.Popen[bytes], IO[
 def stop_process(
     process: subprocess.Popen[bytes] | None, log_file: IO[bytes] | None, data_dir: Path | None
 ) -> None:
-    """Terminate (then kill, after a grace period) the process and close its log."""
+    """Kill the process and close its log.
+
+    Killed, not terminated: the data is thrown away, so a graceful shutdown buys nothing, and
+    weed sometimes took over 15 s to act on SIGTERM.
+    """
     if process is not None and process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=_STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process.kill()
+        process.wait(timeout=_STOP_WAIT_SECONDS)
     if log_file is not None:
         log_file.close()
         keep = os.environ.get("R2ASYNC_KEEP_SERVER_LOGS")
@@ -193,3 +193,51 @@ def rmtree(path: Path) -> None:
         except OSError:
             time.sleep(0.2)
     shutil.rmtree(path, ignore_errors=True)
+
+
+def start_reaper(pid: int, data_dir: Path, ports: dict[str, int]) -> subprocess.Popen[bytes]:
+    """Start the watchdog that removes weed and its files if this process dies (reaper.py).
+
+    Args:
+        pid: weed's process id.
+        data_dir: the server's data directory (removed by the watchdog).
+        ports: the components' HTTP ports (their gRPC sockets under /tmp are removed too).
+    """
+    from .ports import _TMP_SOCKET_PATTERNS, GRPC_OFFSET
+
+    sockets = [
+        pattern.format(grpc=port + GRPC_OFFSET)
+        for port in ports.values()
+        for pattern in _TMP_SOCKET_PATTERNS
+    ]
+    try:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-I",
+                str(Path(__file__).with_name("reaper.py")),
+                str(pid),
+                str(data_dir),
+                *sockets,
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            # Its own session: a Ctrl-C sent to the owner's process group must not end it.
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise LocalServerError(f"could not start the server's watchdog: {exc}") from exc
+
+
+def end_reaper(reaper: subprocess.Popen[bytes]) -> None:
+    """Tell the watchdog that the server was stopped (closing its stdin) and wait for it."""
+    if reaper.stdin is not None:
+        with contextlib.suppress(OSError):
+            reaper.stdin.close()
+    try:
+        reaper.wait(timeout=_STOP_WAIT_SECONDS)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait()

@@ -8,7 +8,11 @@ from collections.abc import Awaitable, Callable
 import anyio
 
 ProgressCallback = Callable[[int, int | None], Awaitable[None] | None]
-"""``callback(bytes_transferred, total_or_None)``; may be sync or async."""
+"""``callback(bytes_transferred, total_or_None)``; may be sync or async.
+
+``bytes_transferred`` is cumulative for the transfer (not a delta), reported in increasing
+order; the last call is ``(size, size)``. ``ProgressTotals`` sums several transfers.
+"""
 
 
 class Progress:

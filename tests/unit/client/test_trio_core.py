@@ -125,7 +125,7 @@ def test_listing(backend: str, s3_server: LocalR2Server, new_bucket: str) -> Non
         assert [o.key for o in page.objects] == ["a/1", "a/2"]
         assert page.common_prefixes == ["a/b/"]
 
-        every = [obj.key async for obj in r2.iter_objects(new_bucket, max_keys=1)]
+        every = [obj.key async for obj in r2.iter_objects(new_bucket, page_size=1)]
         assert every == keys
         sizes = {obj.key: obj.size async for obj in r2.iter_objects(new_bucket)}
         assert sizes == {key: len(key) for key in keys}

@@ -398,7 +398,7 @@ async def test_iterators_validate_before_io_and_send_nothing_until_iterated() ->
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
             route = mock.route(url__regex=r".*").respond(200, content=v2_page())
             with pytest.raises(ValueError, match="1 to 1000"):
-                r2.iter_objects("bucket", max_keys=5000)
+                r2.iter_objects("bucket", page_size=5000)
             r2.list_objects_pages("bucket")  # created, never iterated
     assert route.call_count == 0
 
@@ -533,3 +533,41 @@ async def test_operation_headers_apply_to_the_right_list_operation() -> None:
     assert v1.headers["x-v1"] == "1" and "x-v2" not in v1.headers
     verify(v2)
     verify(v1)
+
+
+async def test_iter_objects_limit_stops_and_asks_for_no_more_than_wanted() -> None:
+    async with make_client() as r2:
+        with respx.mock(base_url=BASE) as mock:
+            pages = [
+                v2_page([f"k{i}" for i in range(3)], truncated=True, token="t1"),
+                v2_page(["k3", "k4"], truncated=True, token="t2"),
+            ]
+            route = mock.get("/bucket").mock(
+                side_effect=[httpx.Response(200, content=p) for p in pages]
+            )
+            keys = [o.key async for o in r2.iter_objects("bucket", page_size=3, limit=5)]
+    assert keys == ["k0", "k1", "k2", "k3", "k4"]
+    assert [c.request.url.params["max-keys"] for c in route.calls] == ["3", "2"]
+
+
+async def test_iter_objects_limit_within_one_page_sends_one_request() -> None:
+    async with make_client() as r2:
+        with respx.mock(base_url=BASE) as mock:
+            route = mock.get("/bucket").respond(
+                200, content=v2_page(["a", "b"], truncated=True, token="t1")
+            )
+            keys = [o.key async for o in r2.iter_objects("bucket", limit=2)]
+    assert keys == ["a", "b"]
+    assert route.call_count == 1
+    assert route.calls[0].request.url.params["max-keys"] == "2"
+
+
+async def test_iter_objects_max_keys_is_a_deprecated_page_size() -> None:
+    async with make_client() as r2:
+        with pytest.warns(DeprecationWarning, match="page_size="):
+            r2.iter_objects("bucket", max_keys=5)
+        with pytest.raises(TypeError, match="page_size= only"):
+            r2.iter_objects("bucket", max_keys=5, page_size=5)
+        for bad in (0, -1, True, 1.5):
+            with pytest.raises(ValueError, match="limit"):
+                r2.iter_objects("bucket", limit=bad)  # type: ignore[arg-type]

@@ -158,3 +158,23 @@ def test_lazy_module_rebinds_once_and_never_shadows_the_importer() -> None:
     assert namespace["urlsplit"] is urllib.parse.urlsplit
     assert namespace["ParseResult"] == "mine"
     assert repr(LazyModule("json", {}, "json")) == "<lazy module 'json'>"
+
+
+def test_type_hints_resolve_before_any_use_in_a_fresh_process() -> None:
+    # No request, no load_all(), no localns: what a tool (FastAPI, a docs generator, a
+    # dependency injector) does with R2Client's methods.
+    out = _fresh(
+        "import inspect, json, sys, typing\n"
+        "from r2async import R2Client\n"
+        "loaded_at_import = 'pydantic' in sys.modules\n"
+        "first = typing.get_type_hints(R2Client.put_object)\n"
+        "names = [n for n in dir(R2Client) if not n.startswith('_') "
+        "and callable(getattr(R2Client, n))]\n"
+        "for n in names:\n"
+        "    typing.get_type_hints(getattr(R2Client, n))\n"
+        "print(json.dumps([loaded_at_import, first['return'].__name__, len(names)]))"
+    )
+    loaded_at_import, returned, count = json.loads(out)
+    assert not loaded_at_import
+    assert returned == "PutObjectResult"
+    assert count > 30

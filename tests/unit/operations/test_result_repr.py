@@ -1,0 +1,20 @@
+"""Result reprs show what R2 sent, not a dozen None checksum and SSE-C fields."""
+
+from __future__ import annotations
+
+from r2async import GetObjectResult, HeadObjectResult, PutObjectResult
+
+
+def test_repr_leaves_out_unset_fields() -> None:
+    result = PutObjectResult(etag='"abc"', request_id="r1")
+    assert repr(result) == "PutObjectResult(etag='\"abc\"', request_id='r1')"
+    assert "None" not in repr(HeadObjectResult(content_length=3, etag='"e"'))
+
+
+def test_repr_shows_set_checksums_and_summarises_a_long_body() -> None:
+    small = GetObjectResult(content_length=3, body=b"abc", checksum_crc32="AAAAAA==")
+    assert "checksum_crc32='AAAAAA=='" in repr(small)
+    assert "body=b'abc'" in repr(small)
+    big = GetObjectResult(content_length=100_000, body=b"x" * 100_000)
+    assert "body=<100000 bytes>" in repr(big)
+    assert len(repr(big)) < 200
