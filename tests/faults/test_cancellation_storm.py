@@ -151,11 +151,13 @@ async def test_a_storm_of_cancelled_operations_leaves_nothing_behind(
 
 @pytest.mark.integration
 # Known, outside the transfers (reported to the lead): when a request is cancelled while its
-# body is being sent, nothing closes httpx's async generator over the request body
-# (httpx._content.ByteStream / AsyncIteratorByteStream ``__aiter__``), and trio, unlike
-# asyncio, warns when it is collected. No connection, descriptor or file stays open (checked).
+# body is being sent or read, nothing closes httpx's async generators over the bodies
+# (httpx._content.ByteStream / AsyncIteratorByteStream and, in ObjectStream, Response.aiter_raw
+# / AsyncResponseStream ``__aiter__``); trio, unlike asyncio, warns when they are collected.
+# The responses themselves are closed: no connection, descriptor or file stays open (checked).
 @pytest.mark.filterwarnings(
-    "ignore:Exception ignored in. <async_generator object [A-Za-z]*ByteStream.__aiter__"
+    "ignore:Exception ignored in. <async_generator object "
+    "[A-Za-z]*(ByteStream|ResponseStream|Response\\.aiter_raw)"
     ":pytest.PytestUnraisableExceptionWarning"
 )
 def test_a_storm_of_cancelled_operations_under_trio_leaves_nothing_behind(

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from .._checksums import ChecksumAlgorithm
     from .._headers import DateLike, HeaderMap, StorageClass
-    from .._models import GetObjectResult, PutObjectResult
+    from .._models import PutObjectResult
     from .._models_multipart import (
         AbortMultipartUploadResult,
         CompleteMultipartUploadResult,
@@ -135,19 +135,3 @@ class TransferClient(Protocol):
         timeout: Any = ...,
     ) -> ObjectStream:
         """GetObject as a stream, opened by ``async with``."""
-
-    async def get_object(
-        self,
-        bucket: str,
-        key: str,
-        *,
-        range: tuple[int, int | None] | None = ...,
-        if_match: str | None = ...,
-        if_none_match: str | None = ...,
-        if_modified_since: DateLike | None = ...,
-        if_unmodified_since: DateLike | None = ...,
-        sse_customer_key: bytes | None = ...,
-        headers: HeaderMap | None = ...,
-        timeout: Any = ...,
-    ) -> GetObjectResult:
-        """GetObject, read whole."""
