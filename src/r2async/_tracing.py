@@ -22,7 +22,7 @@ import functools
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     import httpx
@@ -156,20 +156,21 @@ def transfer_span(name: str, bucket: str, key: str) -> Iterator[Any]:
             raise
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
 
 
-def transfer(name: str) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, Awaitable[_R]]]:
+def transfer(name: str) -> Callable[[_F], _F]:
     """Decorate a transfer method ``(self, bucket, key, ...)`` to run in a :func:`transfer_span`.
+
+    The method's own type is kept (a ``self`` annotated with a Protocol stays checked).
 
     Args:
         name: the span's name after ``r2async.`` (the method's name).
     """
 
-    def decorate(method: Callable[_P, Awaitable[_R]]) -> Callable[_P, Awaitable[_R]]:
+    def decorate(method: _F) -> _F:
         @functools.wraps(method)
-        async def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        async def run(*args: Any, **kwargs: Any) -> Any:
             if tracer() is None:
                 return await method(*args, **kwargs)
             bucket = kwargs.get("bucket", args[1] if len(args) > 1 else "")
@@ -177,6 +178,6 @@ def transfer(name: str) -> Callable[[Callable[_P, Awaitable[_R]]], Callable[_P, 
             with transfer_span(name, str(bucket), str(key)):
                 return await method(*args, **kwargs)
 
-        return run
+        return cast(_F, run)
 
     return decorate

@@ -25,13 +25,14 @@ _OWNER = textwrap.dedent(
     """
     import json, os, signal, sys, time
     from r2async import testing
+    from r2async._testing import ports
 
     how = sys.argv[1]
     server = testing.start_local_server(buckets=["cleanup-bucket"])
     sockets = [
-        pattern.format(grpc=port + testing._GRPC_OFFSET)
+        pattern.format(grpc=port + ports.GRPC_OFFSET)
         for port in server._ports.values()
-        for pattern in testing._TMP_SOCKET_PATTERNS
+        for pattern in ports._TMP_SOCKET_PATTERNS
     ]
     print(json.dumps({"pid": server.pid, "dir": str(server.data_dir), "sockets": sockets}),
           flush=True)

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from .._body import BodyLike
     from .._checksums import ChecksumAlgorithm
     from .._headers import DateLike, HeaderMap, StorageClass
     from .._models import PutObjectResult
@@ -32,7 +33,7 @@ class TransferClient(Protocol):
         self,
         bucket: str,
         key: str,
-        body: object,
+        body: BodyLike,
         *,
         content_type: str | None = ...,
         content_length: int | None = ...,
@@ -87,7 +88,7 @@ class TransferClient(Protocol):
         key: str,
         upload_id: str,
         part_number: int,
-        body: object,
+        body: BodyLike,
         *,
         content_length: int | None = ...,
         checksum_algorithm: ChecksumAlgorithm | None = ...,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.lowlevel
 
+from .._body import BodyLike
 from .._exceptions import IntegrityError, NoSuchUploadError
 from .._limits import MAX_OBJECT_SIZE, MAX_PARTS
 from .cleanup import add_note, open_owned, run_shielded
@@ -158,7 +159,7 @@ class Uploader:
 
     # -- single PutObject ------------------------------------------------------------------
 
-    async def _put(self, body: object, size: int, *, checksum: str | None) -> UploadResult:
+    async def _put(self, body: BodyLike, size: int, *, checksum: str | None) -> UploadResult:
         opts = self.opts
         result = await self.client.put_object(
             opts.bucket,
