@@ -1,0 +1,94 @@
+"""A read cache for open files: block-sized ranged GETs, fetched ahead in parallel.
+
+fsspec's own "readahead" cache fetches one block at a time, synchronously, so a sequential
+reader waits for every round trip. This one keeps up to ``read_ahead`` blocks in flight on the
+filesystem's event loop while the reader consumes the current one, and drops blocks once read,
+so memory stays below ``block_size * (read_ahead + 1)`` (plus the bytes a single ``read()``
+asks for). A read that does not continue the previous one (a Parquet footer, a column chunk)
+fetches exactly its range and stops the read-ahead, so random access wastes no bandwidth.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from collections.abc import Callable
+from typing import Any
+
+from fsspec.caching import BaseCache
+
+__all__ = ["PrefetchCache"]
+
+Submit = Callable[[int, int], "concurrent.futures.Future[bytes]"]
+
+
+class PrefetchCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
+    """Sequential reads through parallel read-ahead; other reads fetch exactly their range."""
+
+    name = "r2-readahead"
+
+    def __init__(self, blocksize: int, submit: Submit, size: int, read_ahead: int) -> None:
+        """Create the cache of one open file.
+
+        Args:
+            blocksize: bytes per ranged GET.
+            submit: starts fetching bytes [start, end) and returns a future of them.
+            size: the object's size.
+            read_ahead: blocks kept in flight ahead of a sequential reader (0: none).
+        """
+        super().__init__(blocksize, None, size)
+        self._submit = submit
+        self.read_ahead = read_ahead
+        self._blocks: dict[int, concurrent.futures.Future[bytes]] = {}
+        # Where the previous read ended: a read starting there is sequential.
+        self._last_end = 0
+
+    def _fetch(self, start: int | None, stop: int | None) -> bytes:
+        start = 0 if start is None else start
+        stop = self.size if stop is None else min(stop, self.size)
+        if start >= stop:
+            return b""
+        sequential = start == self._last_end or (start // self.blocksize) in self._blocks
+        self._last_end = stop
+        if not sequential:
+            self._drop(lambda index: True)
+            return self._direct(start, stop)
+        first, last = start // self.blocksize, (stop - 1) // self.blocksize
+        nblocks = -(-self.size // self.blocksize)
+        for index in range(first, min(last + 1 + self.read_ahead, nblocks)):
+            if index not in self._blocks:
+                begin = index * self.blocksize
+                self._blocks[index] = self._submit(begin, min(begin + self.blocksize, self.size))
+        pieces = []
+        for index in range(first, last + 1):
+            block = self._blocks[index].result()
+            self.total_requested_bytes += len(block)
+            begin = index * self.blocksize
+            pieces.append(block[max(0, start - begin) : stop - begin])
+            self.hit_count += 1
+        # Blocks wholly behind the reader are done with; the last one may be read again.
+        self._drop(lambda index: index < last)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _direct(self, start: int, stop: int) -> bytes:
+        """Exactly [start, stop): one GET, or block-sized GETs in parallel when large."""
+        self.miss_count += 1
+        spans = [(b, min(b + self.blocksize, stop)) for b in range(start, stop, self.blocksize)]
+        futures = [self._submit(b, e) for b, e in spans]
+        try:
+            pieces = [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+        self.total_requested_bytes += stop - start
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _drop(self, which: Callable[[int], bool]) -> None:
+        for index in [i for i in self._blocks if which(i)]:
+            self._blocks.pop(index).cancel()
+
+    def close(self) -> None:
+        """Cancel the fetches still in flight (the file is closing)."""
+        self._drop(lambda index: True)
+
+    def __getstate__(self) -> dict[str, Any]:
+        raise TypeError("an open file's read cache cannot be pickled; pickle the filesystem")
