@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +10,7 @@ from typing import Any
 from fsspec.asyn import AsyncFileSystem
 
 from r2async import R2Client
+from r2async.store._loops import ClientSlot
 
 from ._options import client_kwargs
 from ._paths import split_path, strip_protocol
@@ -56,62 +55,6 @@ def dir_info(path: str) -> dict[str, Any]:
         path: the filesystem path, ``bucket`` or ``bucket/prefix``.
     """
     return {"name": path, "size": 0, "type": "directory"}
-
-
-class _ClientSlot:
-    """The R2Client of a filesystem, bound to the event loop that first used it.
-
-    An httpx client (and its connections) belongs to one loop. fsspec's sync API runs every
-    coroutine on its own I/O thread's loop; with ``asynchronous=True`` the caller's loop runs
-    them, and a cached instance may be reused from another loop later. So the client is
-    created lazily and re-created when the running loop changes (as s3fs does per session).
-    """
-
-    def __init__(self, options: Mapping[str, Any]) -> None:
-        self.options = dict(options)
-        # Built now so that bad options or missing credentials fail at construction; it does
-        # no I/O and holds no connection until first used.
-        self.client = R2Client(**self.options)
-        self.loop: asyncio.AbstractEventLoop | None = None
-
-    def get(self) -> R2Client:
-        loop = asyncio.get_running_loop()
-        if self.loop is None:
-            self.loop = loop
-        elif self.loop is not loop:
-            old, old_loop = self.client, self.loop
-            self.client = R2Client(**self.options)
-            self.loop = loop
-            _close_on(old, old_loop, wait=False)
-        return self.client
-
-    async def aclose(self) -> None:
-        client, loop = self.client, self.loop
-        if loop is None:
-            return
-        self.client = R2Client(**self.options)
-        self.loop = None
-        if loop is asyncio.get_running_loop():
-            await client.aclose()
-        else:
-            _close_on(client, loop, wait=False)
-
-    def close_sync(self) -> None:
-        """Close the client from outside its loop (garbage collection, interpreter exit)."""
-        if self.loop is not None:
-            _close_on(self.client, self.loop, wait=True)
-            self.loop = None
-
-
-def _close_on(client: R2Client, loop: asyncio.AbstractEventLoop, *, wait: bool) -> None:
-    # A client can only be closed on its own loop; a loop that is gone took its connections
-    # with it, and there is nothing left to do.
-    if loop.is_closed() or not loop.is_running():
-        return
-    future = asyncio.run_coroutine_threadsafe(client.aclose(), loop)
-    if wait and getattr(loop, "_thread_id", None) != threading.get_ident():
-        with contextlib.suppress(Exception):
-            future.result(timeout=2)
 
 
 class R2FileSystemBase(AsyncFileSystem):  # type: ignore[misc]  # fsspec is untyped
@@ -180,7 +123,7 @@ class R2FileSystemBase(AsyncFileSystem):  # type: ignore[misc]  # fsspec is unty
         self.blocksize = block_size
         self.read_ahead = read_ahead
         self.concurrency = concurrency
-        self._slot = _ClientSlot(
+        self._slot = ClientSlot(
             client_kwargs(
                 {
                     "account_id": account_id,

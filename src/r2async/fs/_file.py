@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import io
 from collections import deque
 from types import TracebackType
@@ -38,6 +39,9 @@ class R2File(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is untyped
     """
 
     fs: R2FileSystem
+    buffer: io.BytesIO
+    offset: int | None
+    closed: bool
 
     def __init__(
         self,
@@ -177,9 +181,7 @@ class R2File(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is untyped
         client = await self.fs._client()
         assert self._upload_id is not None
         with translate_errors(self.path):
-            result = await client.upload_part(
-                self.bucket, self.key, self._upload_id, number, body
-            )
+            result = await client.upload_part(self.bucket, self.key, self._upload_id, number, body)
         return CompletedPart(part_number=number, etag=result.etag)
 
     def _wait_parts(self, keep: int) -> None:
@@ -206,10 +208,9 @@ class R2File(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is untyped
         for future in self._inflight:
             future.cancel()
         for future in self._inflight:
-            try:
+            # The upload is abandoned: its parts' outcomes no longer matter.
+            with contextlib.suppress(BaseException):
                 future.result()
-            except BaseException:  # noqa: S110  # the upload is being abandoned anyway
-                pass
         self._inflight.clear()
         upload_id, self._upload_id = self._upload_id, None
         if upload_id is not None:

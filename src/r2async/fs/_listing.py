@@ -8,7 +8,7 @@ from r2async import ConflictError, NotFoundError, ObjectInfo
 
 from ._base import R2FileSystemBase, dir_info, file_info
 from ._errors import translate_errors
-from ._paths import check_bucket, join, split_path, strip_protocol
+from ._paths import join, split_path, strip_protocol
 
 __all__ = ["ListingMixin"]
 
@@ -162,9 +162,7 @@ class ListingMixin(R2FileSystemBase):
                     info = await self._info(path)
                 except FileNotFoundError:
                     info = None
-                if info is not None and info["type"] == "file":
-                    out[path] = info
-                elif info is not None and withdirs:
+                if info is not None and (info["type"] == "file" or withdirs):
                     out[path] = info
         names = sorted(out)
         if detail:
@@ -207,6 +205,3 @@ class ListingMixin(R2FileSystemBase):
         with translate_errors(path):
             await client.delete_bucket(bucket)
         self.invalidate_cache(bucket)
-
-    def _check_bucket(self, bucket: str) -> str:
-        return check_bucket(bucket)
