@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fsspec.asyn import sync_wrapper
+
 from r2async import ConflictError, NotFoundError, ObjectInfo
 
 from ._base import R2FileSystemBase, dir_info, file_info
@@ -205,3 +207,6 @@ class ListingMixin(R2FileSystemBase):
         with translate_errors(path):
             await client.delete_bucket(bucket)
         self.invalidate_cache(bucket)
+
+    # fsspec mirrors only the methods it lists (rmdir is not one of them), as s3fs does.
+    rmdir = sync_wrapper(_rmdir)
