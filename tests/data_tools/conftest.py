@@ -43,3 +43,16 @@ async def afs(fs_options: dict[str, Any]) -> AsyncIterator[R2FileSystem]:
     """An async filesystem on the test's own loop (closed at the end)."""
     async with R2FileSystem(**fs_options, asynchronous=True, skip_instance_cache=True) as fs:
         yield fs
+
+
+@pytest.fixture
+def docs_env(monkeypatch: pytest.MonkeyPatch, s3_server: LocalR2Server) -> str:
+    """The R2_* variables point at the local server and 'my-bucket' exists (for the docs)."""
+    kwargs = s3_server.client_kwargs
+    monkeypatch.setenv("R2_ENDPOINT_URL", kwargs["endpoint_url"])
+    monkeypatch.setenv("R2_ACCESS_KEY_ID", kwargs["access_key_id"])
+    monkeypatch.setenv("R2_SECRET_ACCESS_KEY", kwargs["secret_access_key"])
+    monkeypatch.delenv("R2_ACCOUNT_ID", raising=False)
+    monkeypatch.delenv("R2_JURISDICTION", raising=False)
+    s3_server.create_bucket("my-bucket")
+    return "my-bucket"

@@ -70,7 +70,8 @@ class ListingMixin(R2FileSystemBase):
             names = [bucket.name async for bucket in client.iter_buckets()]
         return [dir_info(name) for name in sorted(names)]
 
-    async def _info(self, path: str, **kwargs: Any) -> dict[str, Any]:
+    async def _info(self, path: str, refresh: bool = False, **kwargs: Any) -> dict[str, Any]:
+        # refresh=True: ask the server (a listing's entry has no ContentType or metadata).
         path = strip_protocol(path)
         if not path:
             return dir_info("")
@@ -81,12 +82,12 @@ class ListingMixin(R2FileSystemBase):
                 await client.head_bucket(bucket)
             return dir_info(bucket)
         parent = self._parent(path)
-        if parent in self.dircache:
+        if not refresh and parent in self.dircache:
             for entry in self.dircache[parent]:
                 if entry["name"] == path:
                     found: dict[str, Any] = entry
                     return found
-        if path in self.dircache:
+        if not refresh and path in self.dircache:
             return dir_info(path)
         try:
             head = await client.head_object(bucket, key)
@@ -170,6 +171,15 @@ class ListingMixin(R2FileSystemBase):
         if detail:
             return {name: out[name] for name in names}
         return names
+
+    async def _modified(self, path: str) -> Any:
+        """The object's Last-Modified (a timezone-aware datetime); DuckDB asks for it."""
+        info = await self._info(path)
+        if info["type"] != "file" or info.get("LastModified") is None:
+            raise IsADirectoryError(21, "only objects have a modification time", path)
+        return info["LastModified"]
+
+    modified = sync_wrapper(_modified)
 
     # -- buckets are the top-level directories ---------------------------------------------
 
