@@ -109,3 +109,22 @@ def test_sync_api_from_threads(fs: R2FileSystem, base: str) -> None:
         t.join()
     assert errors == []
     assert len(fs.ls(f"{base}/t")) == 8
+
+
+def test_transport_default_and_the_httpx_path(fs_options: dict[str, Any], base: str) -> None:
+    import os
+
+    default = R2FileSystem(**fs_options, skip_instance_cache=True)
+    assert default._slot.options["transport"] == "aiohttp"  # installed with the dev extra
+    fs = R2FileSystem(**fs_options, transport="httpx", skip_instance_cache=True)
+    assert fs._slot.options["transport"] == "httpx"
+    data = os.urandom(11 * 1024 * 1024)
+    with fs.open(f"{base}/h/big", "wb", block_size=5 * 1024 * 1024) as f:
+        f.write(data)
+    fs.pipe({f"{base}/h/{i}": b"x" for i in range(5)})
+    with fs.open(f"{base}/h/big", "rb", block_size=5 * 1024 * 1024) as f:
+        assert f.read() == data
+    assert len(fs.find(f"{base}/h")) == 6
+    assert fs.cat(f"{base}/h/[0-4]") == {f"{base}/h/{i}": b"x" for i in range(5)}
+    fs.rm(f"{base}/h", recursive=True)
+    assert not fs.exists(f"{base}/h")

@@ -30,6 +30,8 @@ def wire_fs() -> Iterator[R2FileSystem]:
         access_key_id="AKIDEXAMPLE",
         secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         max_retries=0,
+        # respx intercepts httpx; the default would be aiohttp where it is installed.
+        transport="httpx",
         skip_instance_cache=True,
     )
 

@@ -63,7 +63,9 @@ class PrefetchCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
             block = self._blocks[index].result()
             self.total_requested_bytes += len(block)
             begin = index * self.blocksize
-            pieces.append(block[max(0, start - begin) : stop - begin])
+            lo, hi = max(0, start - begin), min(stop - begin, len(block))
+            # A whole block goes out as is: no copy of up to block_size bytes.
+            pieces.append(block if lo == 0 and hi == len(block) else block[lo:hi])
             self.hit_count += 1
         # Blocks wholly behind the reader are done with; the last one may be read again.
         self._drop(lambda index: index < last)
