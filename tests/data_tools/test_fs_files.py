@@ -155,3 +155,24 @@ def test_text_mode_and_directory_open(fs: R2FileSystem, base: str) -> None:
     fs.pipe_file(f"{base}/dir/x", b"1")
     with pytest.raises(IsADirectoryError):
         fs.open(f"{base}/dir", "rb")
+
+
+async def test_cancelled_async_write_leaves_no_object_and_no_upload(
+    afs: R2FileSystem, base: str, fs_options: dict[str, Any]
+) -> None:
+    path = f"{base}/cancelled"
+    bucket, key = path.split("/", 1)
+    task = asyncio.create_task(afs._pipe_file(path, os.urandom(64 * MiB)))
+    async with R2Client(**fs_options) as r2:
+        for _ in range(500):  # bounded: about 10 s
+            uploads = (await r2.list_multipart_uploads(bucket)).uploads
+            if any(u.key == key for u in uploads) or task.done():
+                break
+            await asyncio.sleep(0.02)
+        assert not task.done(), "the upload finished before it could be cancelled"
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        uploads = (await r2.list_multipart_uploads(bucket)).uploads
+        assert [u.key for u in uploads if u.key == key] == []
+    assert not await afs._exists(path)

@@ -151,3 +151,65 @@ def test_pipe_file_sends_typed_headers(wire_fs: R2FileSystem) -> None:
     assert request.headers["content-type"] == "text/csv"
     assert request.headers["cache-control"] == "max-age=60"
     assert request.headers["x-amz-meta-team"] == "data"
+
+
+def _copy_handler(
+    size: int, ranges: list[str], events: list[str], fail_part: int | None = None
+) -> Any:
+    def handle(request: httpx.Request) -> httpx.Response:
+        query = request.url.params
+        if request.method == "HEAD":
+            return httpx.Response(200, headers={"Content-Length": str(size), "ETag": ETAG})
+        if request.method == "POST" and "uploads" in query:
+            events.append("create")
+            return httpx.Response(
+                200,
+                content=b"<InitiateMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
+                b"<UploadId>CP1</UploadId></InitiateMultipartUploadResult>",
+            )
+        if request.method == "PUT" and "partNumber" in query:
+            assert request.headers["x-amz-copy-source"] == "/my-bucket/huge.bin"
+            assert request.headers["x-amz-copy-source-if-match"] == ETAG
+            if int(query["partNumber"]) == fail_part:
+                return httpx.Response(403, content=b"<Error><Code>AccessDenied</Code></Error>")
+            ranges.append(request.headers["x-amz-copy-source-range"])
+            return httpx.Response(
+                200,
+                content=b"<CopyPartResult><ETag>&quot;e&quot;</ETag>"
+                b"<LastModified>2024-01-01T00:00:00.000Z</LastModified></CopyPartResult>",
+            )
+        if request.method == "POST" and "uploadId" in query:
+            events.append("complete")
+            return httpx.Response(
+                200,
+                content=b"<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k</Key>"
+                b'<ETag>"abc-13"</ETag></CompleteMultipartUploadResult>',
+            )
+        if request.method == "DELETE" and "uploadId" in query:
+            events.append("abort")
+            return httpx.Response(204)
+        raise AssertionError(f"unexpected {request.method} {request.url}")
+
+    return handle
+
+
+def test_copy_above_5_gib_is_multipart_with_equal_ranges(wire_fs: R2FileSystem) -> None:
+    size = 6 * 1024 * MiB + 123  # no bytes move: UploadPartCopy is server-side
+    ranges: list[str] = []
+    events: list[str] = []
+    with respx.mock(base_url=BASE) as mock:
+        mock.route().mock(side_effect=_copy_handler(size, ranges, events))
+        wire_fs.cp_file("my-bucket/huge.bin", "my-bucket/copy.bin")
+    part = 512 * MiB
+    expected = [f"bytes={start}-{min(start + part, size) - 1}" for start in range(0, size, part)]
+    assert sorted(ranges, key=lambda r: int(r[6:].split("-")[0])) == expected
+    assert len(expected) == 13 and events == ["create", "complete"]
+
+
+def test_failed_multipart_copy_is_aborted(wire_fs: R2FileSystem) -> None:
+    events: list[str] = []
+    with respx.mock(base_url=BASE) as mock:
+        mock.route().mock(side_effect=_copy_handler(6 * 1024 * MiB, [], events, fail_part=3))
+        with pytest.raises(PermissionError):
+            wire_fs.cp_file("my-bucket/huge.bin", "my-bucket/copy.bin")
+    assert events[0] == "create" and events[-1] == "abort" and "complete" not in events

@@ -185,13 +185,13 @@ class ObjectsMixin(ListingMixin, R2FileSystemBase):
             # A recursive copy lists directories too; a prefix has nothing to copy itself.
             return
         try:
-            if info["size"] <= MAX_COPY:
-                with translate_errors(path1):
+            with translate_errors(path1):
+                if info["size"] <= MAX_COPY:
                     await client.copy_object(
                         bucket, key, source_key=src_key, source_bucket=src_bucket, **kwargs
                     )
-            else:
-                await self._copy_multipart(src_bucket, src_key, bucket, key, info, **kwargs)
+                else:
+                    await self._copy_multipart(src_bucket, src_key, bucket, key, info, **kwargs)
         finally:
             self.invalidate_cache(path2)
 
@@ -207,7 +207,8 @@ class ObjectsMixin(ListingMixin, R2FileSystemBase):
         """Copy an object over 5 GiB as equal UploadPartCopy ranges (R2's equal-parts rule)."""
         client = await self._client()
         size: int = info["size"]
-        # Equal parts of at least 5 GiB / 10 = 512 MiB... bounded by 10,000 parts.
+        # Equal 512 MiB ranges (R2's equal-parts rule): few requests, each far below the
+        # 5 GiB part limit; larger only when 10,000 parts would not cover the object.
         part = max(512 * MiB, -(-size // 10_000))
         etag = info.get("ETag")
         upload = await client.create_multipart_upload(
