@@ -66,6 +66,11 @@ def test_random_reads_fetch_exact_ranges(fs: R2FileSystem, base: str) -> None:
         # A non-sequential read downloads only what it asked for.
         assert f.cache.total_requested_bytes == 150
         assert f.cache._blocks == {}
+        # Continuing from there starts a read-ahead run at 150, not at an aligned block
+        # (which would fetch bytes 0-149 again).
+        assert f.read(10) == data[150:160]
+        assert f.cache._anchor == 150 and min(f.cache._blocks) == 0
+        assert f.read(6 * MiB) == data[160 : 160 + 6 * MiB]
 
 
 def test_reads_are_pinned_to_the_first_etag(fs: R2FileSystem, base: str) -> None:

@@ -41,28 +41,37 @@ class PrefetchCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
         self._blocks: dict[int, concurrent.futures.Future[bytes]] = {}
         # Where the previous read ended: a read starting there is sequential.
         self._last_end = 0
+        # Where the current sequential run's block grid starts.
+        self._anchor = 0
 
     def _fetch(self, start: int | None, stop: int | None) -> bytes:
         start = 0 if start is None else start
         stop = self.size if stop is None else min(stop, self.size)
         if start >= stop:
             return b""
-        sequential = start == self._last_end or (start // self.blocksize) in self._blocks
+        bs = self.blocksize
+        in_window = bool(self._blocks) and (start - self._anchor) // bs in self._blocks
+        sequential = start >= self._anchor and (start == self._last_end or in_window)
         self._last_end = stop
         if not sequential:
             self._drop(lambda index: True)
             return self._direct(start, stop)
-        first, last = start // self.blocksize, (stop - 1) // self.blocksize
-        nblocks = -(-self.size // self.blocksize)
+        if not self._blocks:
+            # A new sequential run: its blocks start where it starts, so the bytes a direct
+            # read just fetched are not fetched again as part of an aligned block.
+            self._anchor = start
+        anchor = self._anchor
+        first, last = (start - anchor) // bs, (stop - 1 - anchor) // bs
+        nblocks = -(-(self.size - anchor) // bs)
         for index in range(first, min(last + 1 + self.read_ahead, nblocks)):
             if index not in self._blocks:
-                begin = index * self.blocksize
-                self._blocks[index] = self._submit(begin, min(begin + self.blocksize, self.size))
+                begin = anchor + index * bs
+                self._blocks[index] = self._submit(begin, min(begin + bs, self.size))
         pieces = []
         for index in range(first, last + 1):
             block = self._blocks[index].result()
             self.total_requested_bytes += len(block)
-            begin = index * self.blocksize
+            begin = anchor + index * bs
             lo, hi = max(0, start - begin), min(stop - begin, len(block))
             # A whole block goes out as is: no copy of up to block_size bytes.
             pieces.append(block if lo == 0 and hi == len(block) else block[lo:hi])
