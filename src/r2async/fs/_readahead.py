@@ -2,7 +2,8 @@
 
 fsspec's own "readahead" cache fetches one block at a time, synchronously, so a sequential
 reader waits for every round trip. This one keeps up to ``read_ahead`` blocks in flight on the
-filesystem's event loop while the reader consumes the current one, and drops blocks once read,
+filesystem's event loop while the reader consumes the current one (started once the blocks a
+read needs have arrived, so they never compete with it), and drops blocks once read,
 so memory stays below ``block_size * (read_ahead + 1)`` (plus the bytes a single ``read()``
 asks for). A read that does not continue the previous one (a Parquet footer, a column chunk)
 fetches exactly its range and stops the read-ahead, so random access wastes no bandwidth.
@@ -63,10 +64,7 @@ class PrefetchCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
         anchor = self._anchor
         first, last = (start - anchor) // bs, (stop - 1 - anchor) // bs
         nblocks = -(-(self.size - anchor) // bs)
-        for index in range(first, min(last + 1 + self.read_ahead, nblocks)):
-            if index not in self._blocks:
-                begin = anchor + index * bs
-                self._blocks[index] = self._submit(begin, min(begin + bs, self.size))
+        self._ensure(range(first, last + 1))
         pieces = []
         for index in range(first, last + 1):
             block = self._blocks[index].result()
@@ -78,7 +76,17 @@ class PrefetchCache(BaseCache):  # type: ignore[misc]  # fsspec is untyped
             self.hit_count += 1
         # Blocks wholly behind the reader are done with; the last one may be read again.
         self._drop(lambda index: index < last)
+        # Read-ahead starts once the blocks this read needed have arrived, so it never
+        # competes with them for the connection or the server; it runs while the caller
+        # works on what it got.
+        self._ensure(range(last + 1, min(last + 1 + self.read_ahead, nblocks)))
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _ensure(self, indexes: range) -> None:
+        for index in indexes:
+            if index not in self._blocks:
+                begin = self._anchor + index * self.blocksize
+                self._blocks[index] = self._submit(begin, min(begin + self.blocksize, self.size))
 
     def _direct(self, start: int, stop: int) -> bytes:
         """Exactly [start, stop): one GET, or block-sized GETs in parallel when large."""
