@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import importlib.metadata
 import json
 import os
 import statistics
@@ -264,8 +265,13 @@ def render(summary: dict[str, Any], meta: dict[str, Any]) -> str:
         f"Command: `{meta['command']}`  ",
         f"Server: SeaweedFS {meta['server']} on loopback; machine: {meta['machine']}; "
         f"{meta['rounds']} rounds per row per client, clients interleaved, medians shown "
-        "(peak memory: the largest). The machine is shared with other work, so absolute "
+        "(peak memory: the largest). The machine is shared with other work (load average "
+        f"{meta['load_before']} at the start, {meta['load_after']} at the end), so absolute "
         "figures are noisy; the ratios compare clients within the same run.",
+        "",
+        f"Versions: r2async {meta['r2async']}, "
+        + ", ".join(f"{name} {version}" for name, version in meta["versions"].items())
+        + ".",
         "",
         "| row | client | time (s) | throughput | client CPU (s) | peak RSS above start (MiB) |",
         "|---|---|---:|---:|---:|---:|",
@@ -324,6 +330,7 @@ def main() -> None:
 
     from r2async.testing import start_local_server
 
+    load_before = f"{os.getloadavg()[0]:.1f}"
     server = start_local_server(buckets=[BUCKET])
     try:
         kwargs = dict(server.client_kwargs)
@@ -353,6 +360,11 @@ def main() -> None:
         summary = summarise(raw)
         import r2async
 
+        versions = {}
+        for package in ("fsspec", "s3fs", "obstore", "aiohttp", "pandas", "pyarrow"):
+            with contextlib.suppress(Exception):
+                versions[package] = importlib.metadata.version(package)
+
         meta = {
             "command": "python benchmarks/bench_fs.py " + " ".join(sys.argv[1:]),
             "server": "weed mini (r2async.testing)",
@@ -362,6 +374,9 @@ def main() -> None:
             "read_ahead": getattr(clients.get("r2async"), "read_ahead", 4),
             "concurrency": getattr(clients.get("r2async"), "concurrency", 8),
             "r2async": r2async.__version__,
+            "versions": versions,
+            "load_before": load_before,
+            "load_after": f"{os.getloadavg()[0]:.1f}",
         }
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(render(summary, meta))
