@@ -286,7 +286,7 @@ def render(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     for name, ok, value in targets(summary):
         lines.append(f"| {name} | {'yes' if ok else 'no'} | {value} |")
     bound_read = meta["block_mib"] * (meta["read_ahead"] + 1) + 8
-    bound_write = meta["block_mib"] * (meta["concurrency"] + 2)
+    bound_write = meta["block_mib"] * (meta["concurrency"] + 3)
     for row, bound in (("read", bound_read), ("write", bound_write)):
         m = summary.get(row, {}).get("r2async")
         if m:
@@ -298,8 +298,9 @@ def render(summary: dict[str, Any], meta: dict[str, Any]) -> str:
     lines += [
         "",
         "Memory bounds: reading holds at most `block_size * (read_ahead + 1)` (8 MiB x 5) plus "
-        "the bytes one `read()` returns (8 MiB); writing holds the buffer, the part being cut "
-        "and up to `concurrency` (8) parts in flight: `block_size * (concurrency + 2)`.",
+        "the bytes one `read()` returns (8 MiB); writing holds up to `concurrency` (8) parts "
+        "in flight, the part being cut, and the buffer (up to one block plus one `write()`, "
+        "8 MiB here): `block_size * (concurrency + 3)`.",
         "",
     ]
     return "\n".join(lines)
@@ -321,7 +322,12 @@ def main() -> None:
     parser.add_argument("--clients", default="r2async,s3fs,obstore")
     parser.add_argument("--rows", default="cat,find,read,write,pandas")
     parser.add_argument("--out", type=Path, default=RESULTS / "fs.md")
+    parser.add_argument("--render", action="store_true", help="redraw --out from its .json")
     args = parser.parse_args()
+    if args.render:
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        args.out.write_text(render(saved["summary"], saved["meta"]))
+        return
     n_small, n_keys = (200, 1000) if args.quick else (1000, 10_000)
     big = (32 if args.quick else 256) * MiB
     parquet_mib = 8 if args.quick else 64

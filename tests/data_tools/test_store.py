@@ -64,6 +64,10 @@ def test_get_options_ranges_and_head(store: R2Store) -> None:
     assert suffix.range == (97, 100) and bytes(suffix.buffer()) == bytes([97, 98, 99])
     head = store.get("r", options={"head": True})
     assert head.meta["size"] == 100 and bytes(head.buffer()) == b""
+    assert head.range == (0, 0) and list(head) == []
+    store.put("empty", b"")
+    assert store.get("empty", options={"head": True}).meta["size"] == 0
+    assert bytes(store.get("empty").buffer()) == b""
     etag = store.head("r")["e_tag"]
     with pytest.raises(PreconditionError):
         store.get("r", options={"if_match": '"not-the-etag"'})

@@ -16,18 +16,17 @@ from ._listing import ListingMixin
 from ._options import write_kwargs
 from ._paths import join, split_path, strip_protocol
 
-
-def has_magic(path: str) -> bool:
-    """Whether ``path`` is a glob pattern (fsspec's rule)."""
-    return any(c in path for c in "*?[")
-
-
 __all__ = ["ObjectsMixin"]
 
 # Largest source CopyObject takes; above it the copy is multipart (UploadPartCopy).
 MAX_COPY = 5 * 1024 * MiB
 # Bodies up to this go out as one PutObject; larger ones as parts (R2: at most 5 GiB per PUT).
 SINGLE_PUT = 16 * MiB
+
+
+def has_magic(path: str) -> bool:
+    """Whether ``path`` is a glob pattern (fsspec's rule)."""
+    return any(c in path for c in "*?[")
 
 
 def _markers(base: str, key: str) -> list[str]:

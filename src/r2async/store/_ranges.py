@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-__all__ = ["coalesce", "resolve_ranges"]
+__all__ = ["coalesce", "range_header", "resolve_ranges"]
 
 # Ranges closer than this share one GET (as object_store does): one round trip costs more
 # than reading a few hundred KiB more.
@@ -53,3 +54,23 @@ def coalesce(ranges: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
                 continue
         merged.append((start, end))
     return merged
+
+
+def range_header(value: Any) -> tuple[str | None, int]:
+    """obspec's ``range`` option -> (Range header, first byte; negative for a suffix).
+
+    Args:
+        value: ``(start, end)`` (end exclusive), ``{"offset": n}``, ``{"suffix": n}`` or None.
+    """
+    if value is None:
+        return None, 0
+    if isinstance(value, Mapping):
+        if "offset" in value:
+            return f"bytes={int(value['offset'])}-", int(value["offset"])
+        if "suffix" in value:
+            return f"bytes=-{int(value['suffix'])}", -int(value["suffix"])
+        raise ValueError(f"range must have 'offset' or 'suffix': {value!r}")
+    start, end = (int(v) for v in value)
+    if end <= start:
+        raise ValueError(f"range {value!r} is empty")
+    return f"bytes={start}-{end - 1}", start

@@ -15,7 +15,14 @@ if TYPE_CHECKING:
 
     from r2async import ObjectStream
 
-__all__ = ["AsyncGetResult", "SyncGetResult", "attributes_of", "meta"]
+__all__ = [
+    "AsyncGetResult",
+    "SyncGetResult",
+    "attribute_kwargs",
+    "attributes_of",
+    "meta",
+    "total_size",
+]
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _ATTRIBUTE_FIELDS = {
@@ -87,23 +94,31 @@ class AsyncGetResult:
     The response stays open until the body is read (or ``aclose()``); read it once.
     """
 
-    def __init__(self, stream: ObjectStream, path: str, start: int, size: int) -> None:
-        """Wrap an opened object stream.
+    def __init__(
+        self,
+        stream: ObjectStream | None,
+        path: str,
+        start: int,
+        size: int,
+        metadata: ObjectMetadata,
+    ) -> None:
+        """Wrap an opened object stream (or, for ``head=True``, only metadata).
 
         Args:
-            stream: the entered ``ObjectStream`` (owned: closed once read).
+            stream: the entered ``ObjectStream`` (owned: closed once read), or None for a
+                result without a body.
             path: the store path.
             start: the first byte sent (0 unless a range was asked for).
             size: the whole object's size.
+            metadata: the response's metadata (its ``content_length`` is the bytes sent).
         """
         self._stream = stream
         self._path = path
         self._start = start
         self._size = size
-        metadata = stream.metadata
         self._meta = meta(path, size, metadata.etag, metadata.last_modified)
         self._attributes = attributes_of(metadata)
-        self._length = metadata.content_length or 0
+        self._length = (metadata.content_length or 0) if stream is not None else 0
 
     @property
     def attributes(self) -> Attributes:
@@ -122,12 +137,16 @@ class AsyncGetResult:
 
     async def buffer_async(self) -> bytes:
         """The whole body (or range) in memory."""
+        if self._stream is None:
+            return b""
         try:
             return await self._stream.read()
         finally:
             await self._stream.aclose()
 
     async def _chunks(self) -> AsyncIterator[bytes]:
+        if self._stream is None:
+            return
         try:
             async for chunk in self._stream:
                 yield chunk
@@ -139,7 +158,8 @@ class AsyncGetResult:
 
     async def aclose(self) -> None:
         """Close the response without reading the body."""
-        await self._stream.aclose()
+        if self._stream is not None:
+            await self._stream.aclose()
 
 
 class SyncGetResult:
@@ -190,3 +210,17 @@ class SyncGetResult:
         finally:
             # Also when the caller stops early: the response must not stay open.
             run_sync(self._inner.aclose())
+
+
+def total_size(content_range: str | None, content_length: int | None) -> int:
+    """The whole object's size from a GET's ``Content-Range`` (or its length without one).
+
+    Args:
+        content_range: the response's Content-Range, e.g. ``bytes 0-9/1234``.
+        content_length: the response's Content-Length.
+    """
+    if content_range and "/" in content_range:
+        total = content_range.rsplit("/", 1)[1]
+        if total.isdigit():
+            return int(total)
+    return content_length or 0

@@ -12,9 +12,16 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from r2async import InvalidRangeError, R2Client
 
 from ._errors import NotSupportedError, store_errors
+from ._inputs import as_bytes, is_buffer
 from ._loops import ClientSlot, run_sync
-from ._ranges import coalesce, resolve_ranges
-from ._results import AsyncGetResult, SyncGetResult, attribute_kwargs, meta
+from ._ranges import coalesce, range_header, resolve_ranges
+from ._results import (
+    AsyncGetResult,
+    SyncGetResult,
+    attribute_kwargs,
+    meta,
+    total_size,
+)
 
 if TYPE_CHECKING:
     from obspec import (
@@ -128,23 +135,23 @@ class R2Store:
             name: options.get(name)
             for name in ("if_match", "if_none_match", "if_modified_since", "if_unmodified_since")
         }
-        byte_range, start = _range_of(options.get("range"))
+        byte_range, start = range_header(options.get("range"))
         client = await self._client()
         if options.get("head"):
-            byte_range = "bytes=0-0"
+            # No body: a HEAD with the same conditions (also right for empty objects, where
+            # any Range would be unsatisfiable).
+            with store_errors(path):
+                head = await client.head_object(self.bucket, key, **conditions)
+            return AsyncGetResult(None, path, 0, head.content_length or 0, head)
         stream = client.stream_object(self.bucket, key, range=byte_range, **conditions)
         with store_errors(path):
             await stream.__aenter__()
         try:
             metadata = stream.metadata
-            size = _total_size(metadata.content_range, metadata.content_length)
+            size = total_size(metadata.content_range, metadata.content_length)
             if start < 0:
                 start = max(0, size + start)
-            result = AsyncGetResult(stream, path, start, size)
-            if options.get("head"):
-                await stream.aclose()
-                result = _Empty(result)
-            return result
+            return AsyncGetResult(stream, path, start, size, metadata)
         except BaseException:
             await stream.aclose()
             raise
@@ -332,7 +339,7 @@ class R2Store:
             if isinstance(file, (str, os.PathLike)) or hasattr(file, "read"):
                 source = cast("str | os.PathLike[str] | IO[bytes]", file)
                 result = await client.upload_file(self.bucket, key, source, **transfer, **write)
-            elif _is_buffer(file):
+            elif is_buffer(file):
                 data = memoryview(cast("bytes", file)).cast("B")
                 if len(data) <= threshold:
                     put = await client.put_object(self.bucket, key, data, **write)
@@ -342,7 +349,7 @@ class R2Store:
                 )
             else:
                 result = await client.upload_stream(
-                    self.bucket, key, _as_bytes(file), **transfer, **write
+                    self.bucket, key, as_bytes(file), **transfer, **write
                 )
         return {"e_tag": result.etag, "version": None}
 
@@ -565,61 +572,3 @@ def _rebuild(bucket: str, prefix: str | None, options: dict[str, Any]) -> R2Stor
 
 def _one(length: int | None) -> list[int] | None:
     return None if length is None else [length]
-
-
-def _is_buffer(value: object) -> bool:
-    try:
-        memoryview(value)  # type: ignore[arg-type]
-    except TypeError:
-        return False
-    return True
-
-
-async def _as_bytes(chunks: Any) -> AsyncIterator[bytes]:
-    """Buffers from an (async) iterable, as the bytes-like chunks upload_stream takes."""
-    if hasattr(chunks, "__aiter__"):
-        async for chunk in chunks:
-            yield memoryview(chunk).cast("B").tobytes() if not isinstance(chunk, bytes) else chunk
-    else:
-        for chunk in chunks:
-            yield memoryview(chunk).cast("B").tobytes() if not isinstance(chunk, bytes) else chunk
-
-
-def _range_of(value: Any) -> tuple[str | None, int]:
-    """obspec's ``range`` option -> (Range header, first byte; negative for a suffix)."""
-    if value is None:
-        return None, 0
-    if isinstance(value, Mapping):
-        if "offset" in value:
-            return f"bytes={int(value['offset'])}-", int(value["offset"])
-        if "suffix" in value:
-            return f"bytes=-{int(value['suffix'])}", -int(value["suffix"])
-        raise ValueError(f"range must have 'offset' or 'suffix': {value!r}")
-    start, end = (int(v) for v in value)
-    if end <= start:
-        raise ValueError(f"range {value!r} is empty")
-    return f"bytes={start}-{end - 1}", start
-
-
-def _total_size(content_range: str | None, content_length: int | None) -> int:
-    # "bytes 0-9/1234" gives the whole size; without a range the length is the size.
-    if content_range and "/" in content_range:
-        total = content_range.rsplit("/", 1)[1]
-        if total.isdigit():
-            return int(total)
-    return content_length or 0
-
-
-class _Empty(AsyncGetResult):
-    """A ``head=True`` get: the metadata of a GET, no body."""
-
-    def __init__(self, inner: AsyncGetResult) -> None:
-        self.__dict__.update(inner.__dict__)
-        self._length = 0
-
-    async def buffer_async(self) -> bytes:
-        return b""
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        return
-        yield  # pragma: no cover - makes this an async generator
