@@ -44,7 +44,7 @@ def test_read_sequential_seek_and_readline(fs: R2FileSystem, base: str) -> None:
 
 
 def test_read_ahead_memory_is_bounded(fs: R2FileSystem, base: str) -> None:
-    fs.pipe_file(f"{base}/m", os.urandom(40 * MiB))
+    fs.pipe_file(f"{base}/m", os.urandom(30 * MiB))
     peak = 0
     with fs.open(f"{base}/m", "rb", block_size=5 * MiB) as f:
         cache = f.cache
