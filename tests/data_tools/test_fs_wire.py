@@ -213,3 +213,30 @@ def test_failed_multipart_copy_is_aborted(wire_fs: R2FileSystem) -> None:
         with pytest.raises(PermissionError):
             wire_fs.cp_file("my-bucket/huge.bin", "my-bucket/copy.bin")
     assert events[0] == "create" and events[-1] == "abort" and "complete" not in events
+
+
+def test_client_arguments_from_storage_options() -> None:
+    fs = R2FileSystem(
+        account_id=ACCOUNT,
+        jurisdiction="eu",
+        access_key_id="AKIDEXAMPLE",
+        secret_access_key="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        operation_headers={"PutObject": {"x-amz-meta-origin": "fs"}},
+        headers={"x-custom": "1"},
+        transport="httpx",
+        skip_instance_cache=True,
+    )
+    eu = f"https://{ACCOUNT}.eu.r2.cloudflarestorage.com"
+    assert eu in repr(fs)
+    seen: list[httpx.Request] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, headers={"ETag": ETAG})
+
+    with respx.mock(base_url=eu) as mock:
+        mock.route().mock(side_effect=handle)
+        fs.pipe_file("my-bucket/k", b"v")
+    assert seen[0].headers["x-amz-meta-origin"] == "fs"
+    assert seen[0].headers["x-custom"] == "1"
+    assert "x-amz-meta-origin" in seen[0].headers["authorization"]  # signed
