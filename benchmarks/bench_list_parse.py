@@ -28,15 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 import sink
 
-from r2async._listparse import Unsupported, scan
 from r2async._operations.listing import (
-    _reference_list_objects,
-    _reference_list_objects_v1,
     build_list_objects,
     build_list_objects_v1,
     parse_list_objects,
     parse_list_objects_v1,
 )
+from r2async._operations.listing_reference import list_objects as _reference_list_objects
+from r2async._operations.listing_reference import list_objects_v1 as _reference_list_objects_v1
+from r2async._operations.listparse import Unsupported, scan
 
 NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 KEYS = 1000

@@ -29,9 +29,11 @@ from botocore.auth import S3SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials as BotoCredentials
 
-from r2async._auth import SigV4Auth, build_url
-from r2async._credentials import Credentials
-from r2async._sigv4 import encode_key
+from r2async import Credentials, SigV4Auth
+
+# Private, no public equivalent: the URL builder and key encoder the client itself uses.
+from r2async._signing.auth import build_url
+from r2async._signing.sigv4 import encode_key
 
 ACCESS_KEY = "0123456789abcdef0123456789abcdef"
 SECRET_KEY = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEYa1b2c3d4e5f6a7b8c9d0e1f2"

@@ -11,8 +11,27 @@ from r2async import R2Client
 from r2async.testing import LocalR2Server, start_local_server
 
 # A separate user-style project with its own pytest.ini, run in its own pytest process by
-# tests/test_examples_user_style.py (it must not see these fixtures).
-collect_ignore = ["user_style"]
+# tests/examples/test_examples_user_style.py (it must not see these fixtures).
+collect_ignore = ["examples/user_style"]
+
+
+@pytest.fixture(autouse=True)
+def _no_aws_configuration(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep this machine's AWS configuration (variables, ~/.aws) out of every test."""
+    for var in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    empty = tmp_path_factory.getbasetemp() / "no-aws-config"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(empty / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty / "credentials"))
 
 
 @pytest.fixture(scope="session")

@@ -11,13 +11,10 @@ TYPE_CHECKING = False
 # Everything is loaded on first use (PEP 562 __getattr__ below): `import r2async`, and so the
 # pytest plugin every pytest run loads, costs next to nothing, and the first `from r2async
 # import X` loads what X needs. To export a name: add it to __all__ (sorted), to _LAZY (name ->
-# module) and to the TYPE_CHECKING imports (for type checkers); tests/test_lazy_import.py
-# checks the three agree.
+# module) and to the TYPE_CHECKING imports (for type checkers);
+# tests/unit/package/test_lazy_import.py checks the three agree.
 if TYPE_CHECKING:
-    from ._aiohttp_transport import AiohttpTransport
-    from ._auth import SigV4Auth, presign_url
-    from ._client import R2Client
-    from ._credentials import Credentials
+    from ._client.r2client import R2Client
     from ._exceptions import (
         APIConnectionError,
         APIStatusError,
@@ -25,8 +22,10 @@ if TYPE_CHECKING:
         BadDigestError,
         BadRequestError,
         ConflictError,
+        CredentialsError,
         IntegrityError,
         InternalServerError,
+        InvalidPartError,
         InvalidRangeError,
         NoSuchBucketError,
         NoSuchKeyError,
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
         NotFoundError,
         NotImplementedByR2Error,
         NotModifiedError,
+        ObjectChangedError,
         PermissionDeniedError,
         PreconditionFailedError,
         R2Error,
@@ -80,16 +80,18 @@ if TYPE_CHECKING:
         LocationHint,
     )
     from ._operations.copy import CopyObjectResult
-    from ._operations.listing import (
-        DeleteFailure,
-        DeleteObjectsResult,
-        ListObjectsResult,
-        ListObjectsV1Result,
-        ObjectInfo,
-    )
-    from ._pool import PoolTransport
+    from ._operations.delete_objects import DeleteFailure, DeleteObjectsResult
+    from ._operations.listing_models import ListObjectsResult, ListObjectsV1Result, ObjectInfo
+    from ._signing.auth import SigV4Auth, presign_url
+    from ._signing.cloudflare import CloudflareTemporaryCredentials
+    from ._signing.credentials import Credentials
+    from ._signing.providers import CredentialsProvider
     from ._streaming import ObjectStream
-    from ._transfer import DownloadResult, DownloadStream, ProgressCallback, UploadResult
+    from ._transfer.progress import ProgressCallback
+    from ._transfer.results import DownloadResult, UploadResult
+    from ._transfer.stream import DownloadStream
+    from ._transports.aiohttp_transport import AiohttpTransport
+    from ._transports.pool import PoolTransport
 
 __version__ = "0.1.0"
 
@@ -104,6 +106,7 @@ __all__ = [
     "Bucket",
     "BucketEncryption",
     "CORSRule",
+    "CloudflareTemporaryCredentials",
     "CompleteMultipartUploadResult",
     "CompletedPart",
     "ConflictError",
@@ -111,6 +114,8 @@ __all__ = [
     "CreateBucketResult",
     "CreateMultipartUploadResult",
     "Credentials",
+    "CredentialsError",
+    "CredentialsProvider",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -124,6 +129,7 @@ __all__ = [
     "HeadObjectResult",
     "IntegrityError",
     "InternalServerError",
+    "InvalidPartError",
     "InvalidRangeError",
     "LifecycleRule",
     "LifecycleTransition",
@@ -140,6 +146,7 @@ __all__ = [
     "NotFoundError",
     "NotImplementedByR2Error",
     "NotModifiedError",
+    "ObjectChangedError",
     "ObjectInfo",
     "ObjectMetadata",
     "ObjectStream",
@@ -169,8 +176,8 @@ _LAZY: dict[str, str] = {
     "APIStatusError": "._exceptions",
     "APITimeoutError": "._exceptions",
     "AbortMultipartUploadResult": "._models_multipart",
-    "AiohttpTransport": "._aiohttp_transport",
-    "PoolTransport": "._pool",
+    "AiohttpTransport": "._transports.aiohttp_transport",
+    "PoolTransport": "._transports.pool",
     "BadDigestError": "._exceptions",
     "BadRequestError": "._exceptions",
     "Bucket": "._operations.buckets",
@@ -182,27 +189,31 @@ _LAZY: dict[str, str] = {
     "CopyObjectResult": "._operations.copy",
     "CreateBucketResult": "._operations.buckets",
     "CreateMultipartUploadResult": "._models_multipart",
-    "Credentials": "._credentials",
+    "CloudflareTemporaryCredentials": "._signing.cloudflare",
+    "Credentials": "._signing.credentials",
+    "CredentialsError": "._exceptions",
+    "CredentialsProvider": "._signing.providers",
     "DeleteBucketCorsResult": "._operations.bucket_config",
     "DeleteBucketLifecycleResult": "._operations.bucket_config",
     "DeleteBucketResult": "._operations.buckets",
-    "DeleteFailure": "._operations.listing",
+    "DeleteFailure": "._operations.delete_objects",
     "DeleteObjectResult": "._models",
-    "DeleteObjectsResult": "._operations.listing",
-    "DownloadResult": "._transfer",
-    "DownloadStream": "._transfer",
+    "DeleteObjectsResult": "._operations.delete_objects",
+    "DownloadResult": "._transfer.results",
+    "DownloadStream": "._transfer.stream",
     "GetObjectResult": "._models",
     "HeadBucketResult": "._operations.buckets",
     "HeadObjectResult": "._models",
     "IntegrityError": "._exceptions",
     "InternalServerError": "._exceptions",
+    "InvalidPartError": "._exceptions",
     "InvalidRangeError": "._exceptions",
     "LifecycleRule": "._operations.bucket_config",
     "LifecycleTransition": "._operations.bucket_config",
     "ListBucketsResult": "._operations.buckets",
     "ListMultipartUploadsResult": "._models_multipart",
-    "ListObjectsResult": "._operations.listing",
-    "ListObjectsV1Result": "._operations.listing",
+    "ListObjectsResult": "._operations.listing_models",
+    "ListObjectsV1Result": "._operations.listing_models",
     "ListPartsResult": "._models_multipart",
     "LocationHint": "._operations.buckets",
     "MultipartUpload": "._models_multipart",
@@ -212,27 +223,28 @@ _LAZY: dict[str, str] = {
     "NotFoundError": "._exceptions",
     "NotImplementedByR2Error": "._exceptions",
     "NotModifiedError": "._exceptions",
-    "ObjectInfo": "._operations.listing",
+    "ObjectChangedError": "._exceptions",
+    "ObjectInfo": "._operations.listing_models",
     "ObjectMetadata": "._models",
     "ObjectStream": "._streaming",
     "Part": "._models_multipart",
     "PermissionDeniedError": "._exceptions",
     "PreconditionFailedError": "._exceptions",
     "PresignedRequest": "._models",
-    "ProgressCallback": "._transfer",
+    "ProgressCallback": "._transfer.progress",
     "PutBucketCorsResult": "._operations.bucket_config",
     "PutBucketLifecycleConfigurationResult": "._operations.bucket_config",
     "PutObjectResult": "._models",
-    "R2Client": "._client",
+    "R2Client": "._client.r2client",
     "R2Error": "._exceptions",
     "R2Model": "._models",
     "RateLimitError": "._exceptions",
     "ResponseParseError": "._exceptions",
-    "SigV4Auth": "._auth",
+    "SigV4Auth": "._signing.auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",
-    "UploadResult": "._transfer",
-    "presign_url": "._auth",
+    "UploadResult": "._transfer.results",
+    "presign_url": "._signing.auth",
 }
 
 

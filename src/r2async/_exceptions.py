@@ -7,7 +7,8 @@ R2Error
 ├── APIStatusError                status_code, code, message, request_id, bucket, key
 │   ├── NotModifiedError 304
 │   ├── BadRequestError 400
-│   │   └── BadDigestError        BadDigest / InvalidDigest: checksum or Content-MD5 mismatch
+│   │   ├── BadDigestError        BadDigest / InvalidDigest: checksum or Content-MD5 mismatch
+│   │   └── InvalidPartError      InvalidPart at Complete: unequal part sizes, or a part missing
 │   ├── PermissionDeniedError 401/403
 │   ├── NotFoundError 404
 │   │   ├── NoSuchBucketError
@@ -15,10 +16,12 @@ R2Error
 │   │   └── NoSuchUploadError
 │   ├── ConflictError 409
 │   ├── PreconditionFailedError 412
+│   │   └── ObjectChangedError    the object changed while its body was being read
 │   ├── InvalidRangeError 416
 │   ├── RateLimitError 429 / SlowDown / TooManyRequests / TooMuchConcurrency
 │   ├── InternalServerError 5xx
 │   └── NotImplementedByR2Error 501
+├── CredentialsError              a credentials provider failed, hung or returned no Credentials
 ├── IntegrityError                the data received does not match what was promised
 └── ResponseParseError            the server answered something r2async cannot read
 ```
@@ -38,8 +41,10 @@ __all__ = [
     "BadDigestError",
     "BadRequestError",
     "ConflictError",
+    "CredentialsError",
     "IntegrityError",
     "InternalServerError",
+    "InvalidPartError",
     "InvalidRangeError",
     "NoSuchBucketError",
     "NoSuchKeyError",
@@ -47,6 +52,7 @@ __all__ = [
     "NotFoundError",
     "NotImplementedByR2Error",
     "NotModifiedError",
+    "ObjectChangedError",
     "PermissionDeniedError",
     "PreconditionFailedError",
     "R2Error",
@@ -71,6 +77,21 @@ class APIConnectionError(R2Error):
         self.method = method
         # The URL without its query string: a presigned query would carry a signature.
         self.url = url
+
+
+class CredentialsError(R2Error):
+    """A credentials provider failed, hung past its timeout, or returned no ``Credentials``.
+
+    No request was sent with stale or missing credentials. The provider's own exception, if
+    any, is chained as ``__cause__``; ``provider`` names the provider.
+    """
+
+    def __init__(self, message: str, *, provider: str = "", retryable: bool = True) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        # A provider that returned the wrong type will do so again: not worth a retry.
+        self.retryable = retryable
 
 
 class APITimeoutError(APIConnectionError):
@@ -172,6 +193,24 @@ class BadDigestError(BadRequestError):
     """400 ``BadDigest``/``InvalidDigest``: a checksum or Content-MD5 did not match the data."""
 
 
+class InvalidPartError(BadRequestError):
+    """400 ``InvalidPart`` at CompleteMultipartUpload: R2 refused the list of parts.
+
+    On R2 this means either that a listed part is missing or its ETag does not match, or
+    (R2's own rule, error 10048) that the parts are not all the same size: every part except
+    the last must have exactly the same size, and the last may not be larger. Upload parts of
+    one fixed size (``max(5 MiB, ceil(size / 10000))``); ``complete_multipart_upload`` checks
+    the sizes it knows before sending Complete.
+    """
+
+    def _render(self) -> str:
+        return (
+            super()._render()
+            + " -- R2 requires every part except the last to be exactly the same size (the last"
+            " no larger), and every listed part to exist with its ETag"
+        )
+
+
 class PermissionDeniedError(APIStatusError):
     """401/403: bad credentials or signature (``SignatureDoesNotMatch``) or ``AccessDenied``."""
 
@@ -198,6 +237,17 @@ class ConflictError(APIStatusError):
 
 class PreconditionFailedError(APIStatusError):
     """412 ``PreconditionFailed``: an ``If-*`` condition did not hold. Never retried."""
+
+
+class ObjectChangedError(PreconditionFailedError):
+    """The object changed while its body was being read, so its bytes cannot be completed.
+
+    Raised when a read resumed after a cut (pinned to the first response's ETag with
+    ``If-Match``) is refused with 412, or is answered with another ETag by a server that
+    ignores ``If-Match``. No byte of the other version is delivered. A subclass of
+    ``PreconditionFailedError``, so ``except PreconditionFailedError`` still catches it;
+    ``status_code`` is the status of the refused or mismatching answer.
+    """
 
 
 class InvalidRangeError(APIStatusError):
@@ -232,6 +282,7 @@ _CODE_CLASSES: dict[str, type[APIStatusError]] = {
     "TooMuchConcurrency": RateLimitError,
     "BadDigest": BadDigestError,
     "InvalidDigest": BadDigestError,
+    "InvalidPart": InvalidPartError,
     "XAmzContentSHA256Mismatch": BadDigestError,
     "AccessDenied": PermissionDeniedError,
     "SignatureDoesNotMatch": PermissionDeniedError,

@@ -228,9 +228,19 @@ def conditional_headers(
     return out
 
 
+# Metadata values sent as they are: printable ASCII without leading or trailing spaces (HTTP
+# strips those) and without "=?" (which a reader would take for the start of an encoded-word).
+_PLAIN_METADATA = re.compile(r"^(?:[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?)?$")
+
+
 def rfc2047_encode(value: str) -> str:
-    """ASCII values pass through; others become one or more UTF-8 base64 encoded-words."""
-    if value.isascii():
+    """``value`` as sent in a header, read back identically by ``rfc2047_decode``.
+
+    Plain values pass through. Any other (non-ASCII, control characters, leading or trailing
+    spaces, or an ASCII value that looks like an encoded-word, such as ``"=?utf-8?b?aGk=?="``,
+    which would otherwise read back as ``"hi"``) becomes UTF-8 base64 encoded-words.
+    """
+    if "=?" not in value and _PLAIN_METADATA.match(value):
         return value
     raw = value.encode()
     # Encoded-words are limited to 75 characters: 45 raw bytes -> 60 base64 chars + 12 overhead.
@@ -247,17 +257,25 @@ def rfc2047_encode(value: str) -> str:
 
 
 def rfc2047_decode(value: str) -> str:
-    """Decode RFC 2047 encoded-words (``=?charset?B|Q?...?=``); other values pass through."""
+    """Decode RFC 2047 encoded-words (``=?charset?B|Q?...?=``); other values pass through.
+
+    Never raises: a value that only looks encoded (bad base64 such as ``=?utf-8?b?a?=``, an
+    unknown charset, bytes invalid in their charset) is returned as it was stored.
+    """
     if "=?" not in value:
         return value
     try:
         return str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeDecodeError):
+    except Exception:
+        # email raises HeaderParseError, CharsetError, LookupError, UnicodeDecodeError and
+        # more for malformed words; whatever it raises, the stored text is the honest answer.
         return value
 
 
 def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
-    """``x-amz-meta-*`` headers for user metadata, RFC 2047-encoding non-ASCII values.
+    """``x-amz-meta-*`` headers for user metadata, RFC 2047-encoding values that need it.
+
+    Every value but those with CR/LF (refused) reads back identically (see ``rfc2047_encode``).
 
     Args:
         metadata: names (ASCII tokens, stored lower-case) to values (any text); at most 8 KiB
@@ -281,7 +299,13 @@ def metadata_headers(metadata: Mapping[str, str] | None) -> dict[str, str]:
             )
         if "\r" in value or "\n" in value:
             raise ValueError(f"metadata value for {name!r} contains CR/LF; remove line breaks")
-        size += len(name.encode()) + len(value.encode())
+        try:
+            size += len(name.encode()) + len(value.encode())
+        except UnicodeEncodeError:
+            raise ValueError(
+                f"metadata value for {name!r} contains a lone surrogate, which UTF-8 cannot "
+                "encode; pass valid Unicode text"
+            ) from None
         out["x-amz-meta-" + name.lower()] = rfc2047_encode(value)
     if size > METADATA_LIMIT:
         raise ValueError(

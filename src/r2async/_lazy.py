@@ -78,3 +78,17 @@ def load_all() -> None:
     """Import every deferred module now (for tools that resolve R2Client's type hints)."""
     for lazy in list(_REGISTRY):
         lazy.load()
+
+
+def warm() -> None:
+    """Load every deferred module and prime pydantic (a worker thread's job).
+
+    pydantic looks up its plugins (entry points: file-system reads) the first time it builds
+    a validator; building one here, in a worker thread, keeps that read off the event loop.
+    The other validators are built on first use (pure computation, well under a millisecond).
+    """
+    load_all()
+    from ._models import PresignedRequest
+
+    if not PresignedRequest.__pydantic_complete__:
+        PresignedRequest.model_rebuild()

@@ -151,7 +151,7 @@ def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
     Args:
         headers: the response headers (case-insensitive mapping, e.g. ``httpx.Headers``).
     """
-    # r2async's response headers keep a dict of lower-cased names (see _base._IndexedHeaders):
+    # r2async's response headers keep a dict of lower-cased names (see _transports.indexed_headers):
     # read that directly, it answers as httpx.Headers does for the lower-case names used here.
     lookup = getattr(headers, "_lookup", None)
     if lookup is not None:

@@ -34,10 +34,15 @@ class CreateMultipartUploadResult(R2Model):
 
 
 class UploadPartResult(_ChecksumFields):
-    """Result of ``upload_part``; pass it (or a list of them) to ``complete_multipart_upload``."""
+    """Result of ``upload_part``; pass it (or a list of them) to ``complete_multipart_upload``.
+
+    ``size`` is the part's length in bytes as sent, so that ``complete_multipart_upload`` can
+    check R2's equal-part-size rule before sending Complete.
+    """
 
     part_number: int
     etag: str
+    size: int | None = None
     sse_customer_algorithm: str | None = None
     sse_customer_key_md5: str | None = None
     request_id: str | None = None

@@ -18,6 +18,11 @@ unseekable file) is sent once; the error then says why it was not retried.
 Waits: exponential backoff with full jitter, ``uniform(0, min(20 s, 0.25 s * 2**attempt))``,
 unless the server sent ``Retry-After``, which is honoured exactly up to 60 s; a server asking
 for a longer pause gets the error raised at once instead of a silent minute-long hang.
+
+A write refused with 429/``SlowDown`` waits at least :data:`WRITE_RATE_FLOOR` (1 s) plus the
+jittered backoff: R2 allows about one write per second to the same key, and the plain backoff
+(0.9 s on average over three retries, 1.75 s at most) could spend every retry inside that
+window. ``Retry-After``, when sent, still decides.
 """
 
 from __future__ import annotations
@@ -54,6 +59,12 @@ NEVER_RETRY_CODES = frozenset(
     }
 )
 NEVER_RETRY_STATUSES = frozenset({412, 501})
+
+# Statuses and codes that say "too many requests" (as opposed to a server fault).
+RATE_STATUSES = frozenset({429})
+RATE_CODES = frozenset({"SlowDown", "TooManyRequests", "TooMuchConcurrency"})
+# R2's same-key write limit is about one write per second.
+WRITE_RATE_FLOOR = 1.0
 
 BASE_DELAY = 0.25
 MAX_DELAY = 20.0
@@ -140,20 +151,30 @@ def backoff(attempt: int, *, base: float = BASE_DELAY, cap: float = MAX_DELAY) -
     return random.uniform(0.0, min(cap, base * (2 ** min(attempt, 30))))
 
 
-def delay_for(attempt: int, headers: Mapping[str, str] | None) -> float | None:
+def is_rate_limited(status: int | None, code: str | None) -> bool:
+    """Whether an error says "too many requests" (429, ``SlowDown``, ...)."""
+    return status in RATE_STATUSES or code in RATE_CODES
+
+
+def delay_for(
+    attempt: int, headers: Mapping[str, str] | None, *, rate_limited_write: bool = False
+) -> float | None:
     """The wait before the next attempt, or None when the server asked for too long a pause.
 
     ``Retry-After`` is honoured when the server sent one (up to ``MAX_RETRY_AFTER``); otherwise
-    the wait is :func:`backoff`.
+    the wait is :func:`backoff`, plus :data:`WRITE_RATE_FLOOR` for a rate-limited write.
 
     Args:
         attempt: 0 for the wait after the first failure, 1 after the second, ...
         headers: the error response's headers, or None after a transport failure.
+        rate_limited_write: the failure is a write refused with 429/SlowDown (default False).
     """
     if headers is not None:
         asked = retry_after(headers)
         if asked is not None:
             return asked if asked <= MAX_RETRY_AFTER else None
+    if rate_limited_write:
+        return WRITE_RATE_FLOOR + backoff(attempt)
     return backoff(attempt)
 
 

@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 # Reads of this size keep per-chunk overhead low without holding much memory.
 DEFAULT_CHUNK = 256 * 1024
+# Closing a response after an error: long enough for a clean close, short enough not to hang.
+_CLOSE_TIMEOUT = 5.0
 
 
 class ObjectStream:
@@ -58,8 +60,19 @@ class ObjectStream:
         # Imported here: the result models (and pydantic) load on first use, not at import.
         from ._models import ObjectMetadata, object_metadata_fields
 
-        self._response = await self._opener()
-        self._metadata = ObjectMetadata(**object_metadata_fields(self._response.headers))
+        self._response = response = await self._opener()
+        try:
+            self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))
+        except BaseException:
+            # __aexit__ never runs when __aenter__ raises: the open response is closed here,
+            # shielded from cancellation and bounded in time. (anyio is imported only here:
+            # importing r2async does not load it.)
+            import anyio
+
+            with anyio.CancelScope(shield=True) as scope:
+                scope.deadline = anyio.current_time() + _CLOSE_TIMEOUT
+                await self.aclose()
+            raise
         return self
 
     async def __aexit__(

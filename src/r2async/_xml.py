@@ -46,6 +46,28 @@ def parse(body: bytes, *, what: str = "response") -> ET.Element:
     return root
 
 
+def expect_root(root: ET.Element, tag: str, *, what: str, also: tuple[str, ...] = ()) -> None:
+    """Raise ``ResponseParseError`` unless ``root`` is the document S3 documents, or a twin.
+
+    S3 servers differ in the name of the root element: moto, for one, answers ListParts with
+    ``<ListPartsResponse>`` where S3 documents ``<ListPartsResult>`` (botocore does not look at
+    the root's name at all). A ``...Result`` root is therefore also accepted as ``...Response``,
+    and ``also`` names any further alternates of one operation.
+
+    Args:
+        root: the parsed document's root element.
+        tag: the root S3 documents, e.g. "ListPartsResult".
+        what: the operation, for the error message.
+        also: further root names this operation's answer may carry (default none).
+    """
+    name = root.tag
+    if name == tag or name in also:
+        return
+    if tag.endswith("Result") and name == tag[: -len("Result")] + "Response":
+        return
+    raise ResponseParseError(f"{what}: expected <{tag}>, got <{name}>")
+
+
 def check_safe(body: bytes, *, what: str = "response") -> None:
     """Raise ``ResponseParseError`` unless ``body`` is small, UTF-8 and free of DTDs.
 

@@ -505,8 +505,8 @@ class LocalR2Server:
     def _auth(self) -> httpx.Auth:
         # Imported here: the signer is r2async's own and importing it at module import would make
         # `import r2async.testing` pay for it even when no server starts.
-        from ._auth import SigV4Auth
-        from ._credentials import Credentials
+        from ._signing.auth import SigV4Auth
+        from ._signing.credentials import Credentials
 
         return SigV4Auth(Credentials(self.access_key_id, self._secret), region=self.region)
 

@@ -170,10 +170,7 @@ def _int_or_none(value: str | None) -> int | None:
 def parse_list_buckets(headers: Mapping[str, str], body: bytes) -> ListBucketsResult:
     """ListBucketsResult from the response headers (R2's ``cf-*``) and the XML body."""
     root = _xml.parse(body, what="ListBuckets response")
-    if root.tag != "ListAllMyBucketsResult":
-        raise ResponseParseError(
-            f"ListBuckets response: expected <ListAllMyBucketsResult>, got <{root.tag}>"
-        )
+    _xml.expect_root(root, "ListAllMyBucketsResult", what="ListBuckets response")
     buckets: list[Bucket] = []
     container = root.find("Buckets")
     if container is not None:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Literal
 
 from .. import _xml
-from .._exceptions import ResponseParseError, status_error_class
+from .._exceptions import status_error_class
 from .._headers import (
     DateLike,
     check_header,
@@ -20,7 +20,7 @@ from .._headers import (
     validate_key,
 )
 from .._models import _ChecksumFields, checksum_fields, parse_iso_date, request_id
-from .._sigv4 import encode_key
+from .._signing.sigv4 import encode_key
 from .._spec import RequestSpec
 
 __all__ = ["CopyObjectResult", "MetadataDirective", "build_copy_object", "parse_copy_object"]
@@ -226,10 +226,7 @@ def parse_copy_object(
             operation="CopyObject",
             headers=headers,
         )
-    if root.tag != "CopyObjectResult":
-        raise ResponseParseError(
-            f"CopyObject response: expected <CopyObjectResult>, got <{root.tag}>"
-        )
+    _xml.expect_root(root, "CopyObjectResult", what="CopyObject response")
     fields = checksum_fields(headers)
     for alg in ("CRC32", "CRC32C", "CRC64NVME", "SHA1", "SHA256"):
         value = _xml.text(root, "Checksum" + alg)

@@ -1,16 +1,15 @@
-"""Sans-IO builders and parsers for multipart uploads.
+"""Sans-IO builders and parsers for multipart uploads, from creation to completion.
 
-CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload,
-AbortMultipartUpload, ListParts and ListMultipartUploads.
+CreateMultipartUpload, UploadPart, UploadPartCopy, CompleteMultipartUpload and
+AbortMultipartUpload. Listing parts and uploads is in ``multipart_list``; the checks and
+helpers every multipart operation shares are in ``multipart_common``.
 """
 
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
-from urllib.parse import unquote_plus
+from typing import Any
 
 from .. import _xml
 from .._body import prepare_body
@@ -23,9 +22,7 @@ from .._checksums import (
 from .._exceptions import ResponseParseError
 from .._headers import (
     DateLike,
-    check_header,
     conditional_headers,
-    etag_unquoted,
     sse_c_headers,
     validate_bucket,
     validate_key,
@@ -36,194 +33,48 @@ from .._models_multipart import (
     CompletedPart,
     CompleteMultipartUploadResult,
     CreateMultipartUploadResult,
-    ListMultipartUploadsResult,
-    ListPartsResult,
-    MultipartUpload,
-    Part,
     UploadPartCopyResult,
     UploadPartResult,
 )
 from .._spec import RequestSpec
-from .copy import copy_source
+from .multipart_common import (
+    MAX_PARTS,
+    XML_CHECKSUMS,
+    PartLike,
+    check_page_size,
+    completed_parts,
+    copy_source_header,
+    copy_source_range_header,
+    quoted_etag,
+    response_root,
+    validate_part_number,
+    validate_upload_id,
+    xml_checksums,
+)
 from .objects import object_write_headers
 
-MAX_PARTS = 10_000
-# ListParts / ListMultipartUploads page sizes: S3 caps both at 1,000.
-MAX_PAGE = 1000
+__all__ = [
+    "MAX_PARTS",
+    "PartLike",
+    "build_abort_multipart_upload",
+    "build_complete_multipart_upload",
+    "build_create_multipart_upload",
+    "build_upload_part",
+    "build_upload_part_copy",
+    "check_page_size",
+    "complete_body",
+    "completed_parts",
+    "copy_source_header",
+    "parse_abort_multipart_upload",
+    "parse_complete_multipart_upload",
+    "parse_create_multipart_upload",
+    "parse_upload_part",
+    "parse_upload_part_copy",
+    "validate_part_number",
+    "validate_upload_id",
+]
 
-# What complete_multipart_upload accepts as a part.
-PartLike: TypeAlias = (
-    CompletedPart | UploadPartResult | UploadPartCopyResult | Part | tuple[int, str]
-)
-
-# XML element of each checksum in <Part>, CopyPartResult and CompleteMultipartUploadResult.
-_XML_CHECKSUMS = {
-    "checksum_crc32": "ChecksumCRC32",
-    "checksum_crc32c": "ChecksumCRC32C",
-    "checksum_crc64nvme": "ChecksumCRC64NVME",
-    "checksum_sha1": "ChecksumSHA1",
-    "checksum_sha256": "ChecksumSHA256",
-}
 _COMPOSITE_VALUE = re.compile(r"^(?P<b64>[A-Za-z0-9+/=]+)(?:-(?P<parts>\d+))?$")
-
-
-# -- argument checks -----------------------------------------------------------------------------
-
-
-def validate_upload_id(upload_id: object) -> str:
-    """Check an upload id: a non-empty str without control characters.
-
-    Args:
-        upload_id: the id returned by ``create_multipart_upload``.
-    """
-    if not isinstance(upload_id, str):
-        raise TypeError(
-            f"upload_id must be the str from create_multipart_upload(...).upload_id, got "
-            f"{type(upload_id).__name__}"
-        )
-    if not upload_id or not upload_id.isprintable():
-        raise ValueError("upload_id must be a non-empty str of printable characters")
-    return upload_id
-
-
-def validate_part_number(part_number: object, *, name: str = "part_number") -> int:
-    """Check a part number: an int from 1 to 10,000.
-
-    Args:
-        part_number: the part number.
-        name: the argument name, for the error message.
-    """
-    if isinstance(part_number, bool) or not isinstance(part_number, int):
-        raise TypeError(f"{name} must be an int from 1 to {MAX_PARTS}")
-    if not 1 <= part_number <= MAX_PARTS:
-        raise ValueError(f"{name}={part_number}: part numbers run from 1 to {MAX_PARTS}")
-    return part_number
-
-
-def check_page_size(value: object, name: str) -> int | None:
-    """Check a page size: None (the server's default) or an int from 1 to 1,000.
-
-    Args:
-        value: the page size.
-        name: the argument name, for the error message.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int from 1 to {MAX_PAGE}")
-    if not 1 <= value <= MAX_PAGE:
-        raise ValueError(f"{name}={value}: use 1 to {MAX_PAGE} (S3's page limit)")
-    return value
-
-
-def _optional_str(value: object, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__}")
-    return value
-
-
-def copy_source_header(source_bucket: str, source_key: str) -> str:
-    """``x-amz-copy-source`` as R2 requires it: ``/bucket/key``, the key URL-encoded once.
-
-    Args:
-        source_bucket: the bucket to copy from.
-        source_key: the key to copy from ('/' kept, every other reserved byte escaped).
-    """
-    validate_bucket(source_bucket)
-    validate_key(source_key)
-    return copy_source(source_bucket, source_key)
-
-
-def copy_source_range_header(source_range: object) -> str:
-    """``x-amz-copy-source-range`` from ``(first, last)`` (inclusive) or ``'bytes=first-last'``.
-
-    S3 accepts only a closed range here: no open end, no suffix.
-
-    Args:
-        source_range: a (first byte, last byte) tuple, or the header value itself.
-    """
-    if isinstance(source_range, tuple):
-        if len(source_range) != 2:
-            raise ValueError("source_range must be (first_byte, last_byte), last inclusive")
-        start, end = source_range
-        for v in (start, end):
-            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                raise ValueError("source_range bytes must be ints >= 0")
-        if end < start:
-            raise ValueError(f"source_range={source_range}: the last byte is before the first")
-        return f"bytes={start}-{end}"
-    if isinstance(source_range, str):
-        m = re.fullmatch(r"bytes=(\d+)-(\d+)", source_range.strip())
-        if not m:
-            raise ValueError(
-                f"source_range={source_range!r}: UploadPartCopy needs a closed range "
-                "'bytes=FIRST-LAST' (inclusive) or a (first, last) tuple"
-            )
-        if int(m.group(2)) < int(m.group(1)):
-            raise ValueError(f"source_range={source_range!r}: the last byte is before the first")
-        return source_range.strip()
-    raise TypeError("source_range must be a (first, last) tuple or a 'bytes=FIRST-LAST' str")
-
-
-def _quoted_etag(etag: object, where: str) -> str:
-    if not isinstance(etag, str) or not etag_unquoted(etag):
-        raise ValueError(f"{where}: the ETag must be a non-empty str")
-    check_header("etag", etag, where=where)
-    # R2 accepts ETags with or without quotes; quoting them is what every S3 server accepts.
-    return f'"{etag_unquoted(etag)}"'
-
-
-def completed_parts(parts: object) -> list[CompletedPart]:
-    """Normalise the ``parts`` argument of CompleteMultipartUpload, sorted by part number.
-
-    Args:
-        parts: a non-empty sequence of CompletedPart, UploadPartResult, UploadPartCopyResult,
-            Part, or (part_number, etag) tuples; no part number twice.
-    """
-    if isinstance(parts, (str, bytes, Mapping)) or not isinstance(parts, Sequence):
-        raise TypeError(
-            "parts must be a list of UploadPartResult / CompletedPart / (part_number, etag)"
-        )
-    if not parts:
-        raise ValueError("parts is empty: upload at least one part before completing")
-    if len(parts) > MAX_PARTS:
-        raise ValueError(f"{len(parts)} parts given; a multipart upload has at most {MAX_PARTS}")
-    out: list[CompletedPart] = []
-    seen: set[int] = set()
-    for i, item in enumerate(parts):
-        where = f"parts[{i}]"
-        if isinstance(item, CompletedPart):
-            part = item
-        elif isinstance(item, (UploadPartResult, UploadPartCopyResult, Part)):
-            part = CompletedPart(
-                part_number=item.part_number,
-                etag=item.etag,
-                **{f: getattr(item, f) for f in _XML_CHECKSUMS if getattr(item, f) is not None},
-            )
-        elif isinstance(item, tuple) and len(item) == 2:
-            number, etag = item
-            validate_part_number(number, name=f"{where} part number")
-            if not isinstance(etag, str):
-                raise TypeError(f"{where}: the ETag must be a str")
-            part = CompletedPart(part_number=number, etag=etag)
-        else:
-            raise TypeError(
-                f"{where} is a {type(item).__name__}; use an UploadPartResult, a CompletedPart "
-                "or a (part_number, etag) tuple"
-            )
-        validate_part_number(part.part_number, name=f"{where} part number")
-        _quoted_etag(part.etag, where)
-        if part.part_number in seen:
-            raise ValueError(
-                f"part number {part.part_number} is listed twice; list each part once "
-                "(the last upload of a part number is the one R2 keeps)"
-            )
-        seen.add(part.part_number)
-        out.append(part)
-    out.sort(key=lambda p: p.part_number)
-    return out
 
 
 # -- CreateMultipartUpload ------------------------------------------------------------------------
@@ -267,14 +118,6 @@ def build_create_multipart_upload(
     )
 
 
-def _root(body: bytes, tag: str, operation: str) -> ET.Element:
-    # S3 keeps a slow CompleteMultipartUpload alive with whitespace sent before the document.
-    root = _xml.parse(body.lstrip(), what=operation)
-    if root.tag != tag:
-        raise ResponseParseError(f"{operation}: expected <{tag}>, got <{root.tag}>")
-    return root
-
-
 def parse_create_multipart_upload(
     bucket: str, key: str, headers: Mapping[str, str], body: bytes
 ) -> CreateMultipartUploadResult:
@@ -286,7 +129,7 @@ def parse_create_multipart_upload(
         headers: the response headers.
         body: the response body.
     """
-    root = _root(body, "InitiateMultipartUploadResult", "CreateMultipartUpload")
+    root = response_root(body, "InitiateMultipartUploadResult", "CreateMultipartUpload")
     upload_id = _xml.text(root, "UploadId")
     if not upload_id:
         raise ResponseParseError("CreateMultipartUpload: the response has no UploadId")
@@ -434,15 +277,6 @@ def build_upload_part_copy(
     )
 
 
-def _xml_checksums(el: ET.Element) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for field, tag in _XML_CHECKSUMS.items():
-        value = _xml.text(el, tag)
-        if value:
-            out[field] = value
-    return out
-
-
 def parse_upload_part_copy(
     part_number: int, headers: Mapping[str, str], body: bytes
 ) -> UploadPartCopyResult:
@@ -453,12 +287,12 @@ def parse_upload_part_copy(
         headers: the response headers.
         body: the response body.
     """
-    root = _root(body, "CopyPartResult", "UploadPartCopy")
+    root = response_root(body, "CopyPartResult", "UploadPartCopy", also=("CopyObjectResult",))
     etag = _xml.text(root, "ETag")
     if not etag:
         raise ResponseParseError("UploadPartCopy: the response has no ETag")
     fields = checksum_fields(headers)
-    fields.update(_xml_checksums(root))
+    fields.update(xml_checksums(root))
     return UploadPartCopyResult(
         part_number=part_number,
         etag=etag,
@@ -480,9 +314,9 @@ def complete_body(parts: Sequence[CompletedPart]) -> bytes:
     for part in parts:
         inner = [
             _xml.element("PartNumber", str(part.part_number)),
-            _xml.element("ETag", _quoted_etag(part.etag, "parts")),
+            _xml.element("ETag", quoted_etag(part.etag, "parts")),
         ]
-        for field, tag in _XML_CHECKSUMS.items():
+        for field, tag in XML_CHECKSUMS.items():
             value = getattr(part, field)
             if value is not None:
                 inner.append(_xml.element(tag, value))
@@ -589,9 +423,9 @@ def parse_complete_multipart_upload(
         headers: the response headers.
         body: the response body (a 200 ``<Error>`` was already raised by the client).
     """
-    root = _root(body, "CompleteMultipartUploadResult", "CompleteMultipartUpload")
+    root = response_root(body, "CompleteMultipartUploadResult", "CompleteMultipartUpload")
     fields = checksum_fields(headers)
-    fields.update(_xml_checksums(root))
+    fields.update(xml_checksums(root))
     ctype = _xml.text(root, "ChecksumType")
     if ctype:
         fields["checksum_type"] = ctype
@@ -624,219 +458,3 @@ def build_abort_multipart_upload(bucket: str, key: str, upload_id: str) -> Reque
 def parse_abort_multipart_upload(headers: Mapping[str, str]) -> AbortMultipartUploadResult:
     """AbortMultipartUploadResult from the response headers."""
     return AbortMultipartUploadResult(request_id=request_id(headers))
-
-
-# -- ListParts ------------------------------------------------------------------------------------
-
-
-def _int(value: str | None, what: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise ResponseParseError(f"{what}: {value!r} is not a number") from None
-
-
-def build_list_parts(
-    bucket: str,
-    key: str,
-    upload_id: str,
-    *,
-    max_parts: int | None = None,
-    part_number_marker: int | None = None,
-) -> RequestSpec:
-    """ListParts: ``GET /bucket/key?uploadId=ID[&max-parts=N][&part-number-marker=M]``.
-
-    Args:
-        bucket: the bucket.
-        key: the key.
-        upload_id: the upload.
-        max_parts: parts per page, 1 to 1,000 (default: the server's, 1,000).
-        part_number_marker: list parts after this part number (0 or None: from the start).
-    """
-    validate_bucket(bucket)
-    validate_key(key)
-    validate_upload_id(upload_id)
-    query: list[tuple[str, str | None]] = [("uploadId", upload_id)]
-    size = check_page_size(max_parts, "max_parts")
-    if size is not None:
-        query.append(("max-parts", str(size)))
-    if part_number_marker is not None:
-        if (
-            isinstance(part_number_marker, bool)
-            or not isinstance(part_number_marker, int)
-            or not 0 <= part_number_marker <= MAX_PARTS
-        ):
-            raise ValueError(f"part_number_marker must be an int from 0 to {MAX_PARTS}")
-        query.append(("part-number-marker", str(part_number_marker)))
-    return RequestSpec("ListParts", "GET", bucket, key, query=query)
-
-
-def parse_list_parts(
-    bucket: str, key: str, upload_id: str, headers: Mapping[str, str], body: bytes
-) -> ListPartsResult:
-    """ListPartsResult from the ``<ListPartsResult>`` document.
-
-    Args:
-        bucket: the bucket the request addressed.
-        key: the key the request addressed.
-        upload_id: the upload the request addressed.
-        headers: the response headers.
-        body: the response body.
-    """
-    what = "ListParts"
-    root = _root(body, "ListPartsResult", what)
-    parts = []
-    for el in _xml.children(root, "Part"):
-        number = _int(_xml.text(el, "PartNumber"), what)
-        etag = _xml.text(el, "ETag")
-        if number is None or not etag:
-            raise ResponseParseError(f"{what}: a <Part> lacks its PartNumber or ETag")
-        parts.append(
-            Part(
-                part_number=number,
-                etag=etag,
-                size=_int(_xml.text(el, "Size"), what),
-                last_modified=parse_iso_date(_xml.text(el, "LastModified")),
-                **_xml_checksums(el),
-            )
-        )
-    return ListPartsResult(
-        bucket=bucket,
-        key=key,
-        upload_id=upload_id,
-        parts=tuple(parts),
-        is_truncated=_xml.boolean(_xml.text(root, "IsTruncated")),
-        part_number_marker=_int(_xml.text(root, "PartNumberMarker"), what),
-        next_part_number_marker=_int(_xml.text(root, "NextPartNumberMarker"), what),
-        max_parts=_int(_xml.text(root, "MaxParts"), what),
-        storage_class=_xml.text(root, "StorageClass") or None,
-        checksum_algorithm=_xml.text(root, "ChecksumAlgorithm") or None,
-        checksum_type=_xml.text(root, "ChecksumType") or None,
-        request_id=request_id(headers),
-    )
-
-
-# -- ListMultipartUploads -------------------------------------------------------------------------
-
-
-def build_list_multipart_uploads(
-    bucket: str,
-    *,
-    prefix: str | None = None,
-    delimiter: str | None = None,
-    key_marker: str | None = None,
-    upload_id_marker: str | None = None,
-    max_uploads: int | None = None,
-) -> RequestSpec:
-    """ListMultipartUploads: ``GET /bucket?uploads&encoding-type=url&...``.
-
-    ``encoding-type=url`` is always sent (and undone in ``parse_list_multipart_uploads``) so
-    that keys with characters XML 1.0 cannot carry still list correctly.
-
-    Args:
-        bucket: the bucket.
-        prefix: only uploads whose key starts with this.
-        delimiter: group keys up to this string into ``common_prefixes``.
-        key_marker: list uploads after this key.
-        upload_id_marker: with ``key_marker``, list uploads of that key after this upload id
-            (S3 ignores it alone; SeaweedFS pages by it alone).
-        max_uploads: uploads per page, 1 to 1,000 (default: the server's, 1,000).
-    """
-    validate_bucket(bucket)
-    query: list[tuple[str, str | None]] = [("uploads", None)]
-    for name, value in (
-        ("delimiter", _optional_str(delimiter, "delimiter")),
-        ("encoding-type", "url"),
-        ("key-marker", _optional_str(key_marker, "key_marker")),
-        ("max-uploads", check_page_size(max_uploads, "max_uploads")),
-        ("prefix", _optional_str(prefix, "prefix")),
-        ("upload-id-marker", _optional_str(upload_id_marker, "upload_id_marker")),
-    ):
-        if value is not None:
-            query.append((name, str(value)))
-    return RequestSpec("ListMultipartUploads", "GET", bucket, None, query=query)
-
-
-def parse_list_multipart_uploads(
-    bucket: str, headers: Mapping[str, str], body: bytes
-) -> ListMultipartUploadsResult:
-    """ListMultipartUploadsResult from the ``<ListMultipartUploadsResult>`` document.
-
-    Args:
-        bucket: the bucket the request addressed.
-        headers: the response headers.
-        body: the response body.
-    """
-    what = "ListMultipartUploads"
-    root = _root(body, "ListMultipartUploadsResult", what)
-    # Decode only what the server says it encoded: a server that ignores encoding-type sends
-    # raw keys, and decoding those would corrupt keys containing '%' or '+'.
-    encoded = (_xml.text(root, "EncodingType") or "").lower() == "url"
-
-    def dec(value: str | None) -> str | None:
-        if value is None or not encoded:
-            return value
-        return unquote_plus(value)
-
-    uploads = []
-    for el in _xml.children(root, "Upload"):
-        key = dec(_xml.text(el, "Key"))
-        upload_id = _xml.text(el, "UploadId")
-        if not key or not upload_id:
-            raise ResponseParseError(f"{what}: an <Upload> lacks its Key or UploadId")
-        uploads.append(
-            MultipartUpload(
-                key=key,
-                upload_id=upload_id,
-                initiated=parse_iso_date(_xml.text(el, "Initiated")),
-                storage_class=_xml.text(el, "StorageClass") or None,
-                checksum_algorithm=_xml.text(el, "ChecksumAlgorithm") or None,
-                checksum_type=_xml.text(el, "ChecksumType") or None,
-            )
-        )
-    prefixes = []
-    for el in _xml.children(root, "CommonPrefixes"):
-        p = dec(_xml.text(el, "Prefix"))
-        if p is not None:
-            prefixes.append(p)
-    return ListMultipartUploadsResult(
-        bucket=bucket,
-        uploads=tuple(uploads),
-        common_prefixes=tuple(prefixes),
-        is_truncated=_xml.boolean(_xml.text(root, "IsTruncated")),
-        prefix=dec(_xml.text(root, "Prefix")) or None,
-        delimiter=dec(_xml.text(root, "Delimiter")) or None,
-        key_marker=dec(_xml.text(root, "KeyMarker")) or None,
-        upload_id_marker=_xml.text(root, "UploadIdMarker") or None,
-        next_key_marker=dec(_xml.text(root, "NextKeyMarker")) or None,
-        next_upload_id_marker=_xml.text(root, "NextUploadIdMarker") or None,
-        max_uploads=_int(_xml.text(root, "MaxUploads"), what),
-        request_id=request_id(headers),
-    )
-
-
-__all__ = [
-    "MAX_PARTS",
-    "PartLike",
-    "build_abort_multipart_upload",
-    "build_complete_multipart_upload",
-    "build_create_multipart_upload",
-    "build_list_multipart_uploads",
-    "build_list_parts",
-    "build_upload_part",
-    "build_upload_part_copy",
-    "check_page_size",
-    "completed_parts",
-    "copy_source_header",
-    "parse_abort_multipart_upload",
-    "parse_complete_multipart_upload",
-    "parse_create_multipart_upload",
-    "parse_list_multipart_uploads",
-    "parse_list_parts",
-    "parse_upload_part",
-    "parse_upload_part_copy",
-    "validate_part_number",
-    "validate_upload_id",
-]

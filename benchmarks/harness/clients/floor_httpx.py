@@ -1,0 +1,62 @@
+"""The stock httpx floor: unsigned requests through ``httpx.AsyncClient()`` (httpcore's pool).
+
+Also the base of the other httpx floors, which change only the transport.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._raw import RawAdapter
+
+
+class HttpxRawAdapter(RawAdapter):
+    name = "httpx-raw"
+    label = "raw httpx, unsigned (floor)"
+    order = 30
+    modules: tuple[str, ...] = ("httpx",)
+    import_rows: tuple[tuple[str, str], ...] = (("httpx", "import httpx"),)
+
+    def _transport(self) -> Any:
+        return None
+
+    def construct(self) -> Any:
+        import httpx
+
+        return httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            transport=self._transport(),
+        )
+
+    async def start(self) -> None:
+        self.client = self.construct()
+        self._prepare_urls(self.cfg["keys"])
+
+    async def put(self, key: str, data: bytes) -> None:
+        r = await self.client.put(self.url("PUT", key), content=data)
+        r.raise_for_status()
+
+    async def get(self, key: str) -> int:
+        r = await self.client.get(self.url("GET", key))
+        r.raise_for_status()
+        return len(r.content)
+
+    async def stream(self, key: str) -> int:
+        n = 0
+        async with self.client.stream("GET", self.url("GET", key)) as r:
+            r.raise_for_status()
+            async for chunk in r.aiter_raw():
+                n += len(chunk)
+        return n
+
+    async def list_page(self, prefix: str) -> int:
+        # The floor: the request and the body, no parsing.
+        r = await self.client.get(self.url("LIST", ""))
+        r.raise_for_status()
+        return r.content.count(b"<Key>")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+ADAPTER = HttpxRawAdapter

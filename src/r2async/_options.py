@@ -1,0 +1,40 @@
+"""Client and per-call option values: the NOT_GIVEN marker, timeouts, retry counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+TimeoutTypes = float | int | httpx.Timeout | None
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+# "Argument not passed", where None already means something (timeout=None: no timeout).
+NOT_GIVEN: Any = _Unset()
+
+
+def to_timeout(value: TimeoutTypes, *, name: str = "timeout") -> httpx.Timeout:
+    """Normalise a timeout argument: seconds (all phases), an ``httpx.Timeout``, or None (none)."""
+    if isinstance(value, httpx.Timeout):
+        return value
+    if value is None:
+        return httpx.Timeout(None)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{name} must be seconds (float), an httpx.Timeout, or None")
+    if value <= 0:
+        raise ValueError(f"{name} must be > 0 seconds (or None for no timeout)")
+    return httpx.Timeout(float(value))
+
+
+def check_retries(value: object) -> int:
+    """``value`` as a retry count (0 to 100), or a TypeError/ValueError naming the fix."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError("max_retries must be an int")
+    if not 0 <= value <= 100:
+        raise ValueError("max_retries must be between 0 and 100")
+    return value

@@ -1,0 +1,166 @@
+"""Reading a response and turning a failed one into a typed error.
+
+Bodies are read with bounds (XML answers and error documents are small; object data is read
+exactly, undecoded), error documents become the typed exception of their status and code, and
+what is attached to an error (URL, chained httpx request) never carries a secret.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from . import _xml
+from ._exceptions import (
+    APIConnectionError,
+    APIStatusError,
+    ResponseParseError,
+    default_code,
+    status_error_class,
+)
+from ._headers import request_id
+from ._logging import redact_headers
+from ._spec import RequestSpec
+
+# Error bodies are small XML documents; never buffer an unbounded one.
+MAX_ERROR_BODY = 1024 * 1024
+
+
+async def read_body(response: httpx.Response, spec: RequestSpec) -> bytes:
+    """The whole body of a successful response: object bytes exactly, XML within its limit.
+
+    Args:
+        response: the open response (closed by the caller).
+        spec: the request it answers (HEAD, raw object data or XML).
+    """
+    if spec.method == "HEAD":
+        # No body, whatever Content-Length says: there it is the object's size (a HEAD of a
+        # 64 MiB object must not trip the XML size limit below).
+        await response.aclose()
+        return b""
+    if spec.raw_body:
+        # Object data: the stored bytes exactly, no content decoding. h11 raises if the
+        # connection closes before Content-Length bytes arrived.
+        chunks = [chunk async for chunk in response.aiter_raw()]
+        return b"".join(chunks)
+    # An XML answer: bounded, so a hostile or broken server cannot exhaust memory (the limit
+    # also applies after decompression).
+    limit = _xml.MAX_XML_BYTES
+    what = f"{spec.operation} response"
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ResponseParseError(
+            f"{what}: body of {declared} bytes exceeds the {limit}-byte XML limit"
+        )
+    buf = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            buf += chunk
+            if len(buf) > limit:
+                raise ResponseParseError(f"{what}: body exceeds the {limit}-byte XML limit")
+    except httpx.DecodingError as exc:
+        raise ResponseParseError(f"{what}: undecodable body ({exc})") from None
+    return bytes(buf)
+
+
+async def read_error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:
+    """At most ``limit`` bytes of an error response (the rest is dropped).
+
+    Args:
+        response: the open error response (closed by the caller).
+        limit: bytes kept (default 1 MiB).
+    """
+    buf = bytearray()
+    try:
+        async for chunk in response.aiter_bytes():
+            buf += chunk
+            if len(buf) > limit:
+                break
+    except httpx.DecodingError:
+        return b""
+    return bytes(buf[:limit])
+
+
+def status_error(spec: RequestSpec, response: httpx.Response, data: bytes) -> APIStatusError:
+    """The typed exception for a failed response (a non-2xx, or a 2xx carrying ``<Error>``).
+
+    Args:
+        spec: the request it answers (operation, bucket, key, the class for a bodiless 404).
+        response: the response (status and headers).
+        data: its (bounded) body.
+    """
+    status = response.status_code
+    code, message, req_id, host_id = _xml.parse_error(data)
+    if code is None and status == 404 and spec.not_found is not None:
+        cls: type[APIStatusError] = spec.not_found
+        code = {"NoSuchKeyError": "NoSuchKey", "NoSuchBucketError": "NoSuchBucket"}.get(
+            cls.__name__, "NotFound"
+        )
+        message = message or "Not Found (a HEAD response has no body to say more)"
+    else:
+        if code is None:
+            code = default_code(status)
+        cls = status_error_class(status, code)
+    if 200 <= status < 300:
+        # A 200 carrying <Error>: the code decides the class; treat it as a server error.
+        cls = status_error_class(500, code)
+    return cls(
+        message or response.reason_phrase or "error",
+        status_code=status,
+        code=code,
+        request_id=req_id or request_id(response.headers),
+        host_id=host_id or response.headers.get("x-amz-id-2"),
+        bucket=spec.bucket,
+        key=spec.key,
+        operation=spec.operation,
+        headers=response.headers,
+    )
+
+
+def add_note(error: Exception, note: str) -> None:
+    """Append why a failure was (not) retried to the error's message."""
+    if isinstance(error, APIStatusError):
+        error.retry_note = note
+        error.args = (error._render(),)
+    elif isinstance(error, APIConnectionError):
+        error.message = f"{error.message} ({note})"
+        error.args = (error.message,)
+
+
+def scrub(request: httpx.Request) -> None:
+    """Drop the credentials from a request that stays reachable from a chained exception."""
+    # The failed request stays reachable from the chained httpx exception (``exc.request``),
+    # and httpx's Headers repr masks Authorization but not the session token: drop both.
+    request.headers = httpx.Headers(redact_headers(request.headers.multi_items()))
+
+
+_TIMEOUT_PHASES = {
+    httpx.ConnectTimeout: "connect",
+    httpx.ReadTimeout: "read",
+    httpx.WriteTimeout: "write",
+    httpx.PoolTimeout: "pool",
+}
+
+
+def describe_timeout(exc: httpx.TimeoutException, timeout: httpx.Timeout) -> str:
+    """Which timeout fired, its value, and how to allow longer."""
+    phase = _TIMEOUT_PHASES.get(type(exc))
+    if phase is None:
+        return type(exc).__name__
+    limit = getattr(timeout, phase)
+    return (
+        f"{type(exc).__name__}: no progress within the {phase} timeout of {limit} s; "
+        f"pass timeout=httpx.Timeout(..., {phase}=...) to allow longer"
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """A transport failure in words (httpx leaves some messages empty)."""
+    text = str(exc)
+    if text:
+        return f"{type(exc).__name__}: {text}"
+    return f"{type(exc).__name__}, no detail given: typically a connection reset"
+
+
+def safe_url(url: httpx.URL) -> str:
+    """The URL without its query string (a presigned one would carry a signature)."""
+    return str(url.copy_with(query=None))

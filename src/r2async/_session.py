@@ -1,0 +1,201 @@
+"""What a client and every ``with_options`` view of it share: settings, signer and transport.
+
+The httpx client and the transport behind it are created on first use, so that constructing
+``R2Client`` costs next to nothing and imports neither the pool nor aiohttp.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import httpx
+
+from ._config import DEFAULT_LIMITS, DEFAULT_TIMEOUT, Settings
+from ._signing.auth import SigV4Auth
+from ._signing.credentials import Credentials
+from ._signing.providers import Refresher
+from ._transports.gate import Gate
+
+TransportChoice = Literal["httpx", "aiohttp"]
+_TRANSPORTS = ("httpx", "aiohttp")
+
+
+class Session:
+    """State shared by a client and every ``with_options`` view of it."""
+
+    __slots__ = (
+        "auth",
+        "clock_offset",
+        "closed",
+        "endpoint",
+        "gate",
+        "http",
+        "owns_http",
+        "presign_host_checked",
+        "refresher",
+        "settings",
+        "transport",
+        "warmed",
+    )
+
+    def __init__(
+        self,
+        settings: Settings,
+        http: httpx.AsyncClient | None,
+        transport: TransportChoice | httpx.AsyncBaseTransport = "httpx",
+    ) -> None:
+        """Hold the settings; nothing connects yet.
+
+        Args:
+            settings: resolved credentials and endpoint.
+            http: the user's ``httpx.AsyncClient`` (never closed here), or None to create one.
+            transport: "httpx", "aiohttp" or a transport r2async will own (default "httpx").
+        """
+        self.settings = settings
+        self.endpoint = settings.endpoint
+        # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
+        self.clock_offset = 0.0
+        self.warmed = False
+        # Whether a presign has already warned about a host that is not R2's S3 endpoint.
+        self.presign_host_checked = False
+        # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
+        self.refresher: Refresher | None = None
+        self.auth: SigV4Auth | None = None
+        if settings.credentials is not None:
+            self.auth = SigV4Auth(settings.credentials, region=settings.region, service="s3")
+        else:
+            self.refresher = Refresher(settings.provider)
+        self.http = http
+        self.owns_http = http is None
+        self.closed = False
+        self.gate = Gate.for_client(http) if http is not None else None
+        # What r2async sends through when it owns the pool: a choice until the first
+        # request, then the transport itself (requests go to it directly, see _send).
+        self.transport: str | httpx.AsyncBaseTransport = transport
+
+    async def signer(self, timeout: float | None = None) -> SigV4Auth:
+        """The signer for the next attempt: the provider's current credentials, refreshed if due.
+
+        Args:
+            timeout: seconds the provider may take (default: the refresher's, 30 s).
+        """
+        assert self.refresher is not None
+        credentials = await self.refresher.get(timeout)
+        auth = self.auth
+        if auth is None or auth.credentials is not credentials:
+            auth = SigV4Auth(credentials, region=self.settings.region, service="s3")
+            auth.clock_offset = self.clock_offset
+            self.auth = auth
+        return auth
+
+    def credentials(self) -> Credentials:
+        """The credentials to presign with now (synchronously)."""
+        if self.refresher is None:
+            assert self.settings.credentials is not None
+            return self.settings.credentials
+        return self.refresher.get_sync()
+
+    def set_clock_offset(self, offset: float) -> None:
+        """Sign from now on with this machine's clock plus ``offset`` seconds."""
+        self.clock_offset = offset
+        if self.auth is not None:
+            self.auth.clock_offset = offset
+
+    async def warm(self) -> None:
+        """Before the first request, in a worker thread: what would otherwise block the loop.
+
+        Loading the CA bundle for the shared TLS context takes 50-90 ms, and pydantic's first
+        model build reads its plugins' entry points from disk; both run here, off the event
+        loop, once per client (cheap checks afterwards).
+        """
+        if self.warmed:
+            return
+        from anyio import to_thread
+
+        needs_tls = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        await to_thread.run_sync(
+            _warm, needs_tls, self.http is None and self.transport == "aiohttp"
+        )
+        self.warmed = True
+
+    def client(self) -> httpx.AsyncClient:
+        """The httpx client, created on first use (a RuntimeError once closed)."""
+        if self.closed:
+            raise RuntimeError("this R2Client is closed; create a new one")
+        if self.http is None:
+            # Created on first use so that constructing R2Client costs next to nothing.
+            transport = self.transport
+            if transport == "aiohttp":
+                from ._transports.aiohttp_transport import AiohttpTransport
+
+                transport = AiohttpTransport(limits=DEFAULT_LIMITS)
+            elif not isinstance(transport, httpx.AsyncBaseTransport):
+                # httpx's transport over r2async's own connection pool: httpcore's costs
+                # 40-55% of the CPU of a small request at concurrency 32 (see _transports.pool).
+                from ._transports.pool import PoolTransport
+
+                # One SSL context per process (building one costs 50-90 ms), also for
+                # http:// endpoints, where httpx would otherwise build one per client.
+                transport = PoolTransport()
+            self.transport = transport
+            # The client is what with_options views share and what aclose closes; requests
+            # skip it (see _send).
+            self.http = httpx.AsyncClient(
+                timeout=DEFAULT_TIMEOUT,
+                follow_redirects=False,
+                trust_env=False,
+                transport=transport,
+            )
+            # A given httpcore pool needs the queue in front of it (see Gate); for r2async's
+            # pool, which queues in O(1) itself, and for aiohttp's, for_client gives None.
+            self.gate = Gate.for_client(self.http)
+        return self.http
+
+    async def aclose(self) -> None:
+        """Close what r2async created (or was given to own)."""
+        if self.http is not None:
+            await self.http.aclose()
+        elif isinstance(self.transport, httpx.AsyncBaseTransport):
+            # Given to R2Client but never used: still r2async's to close.
+            await self.transport.aclose()
+
+
+def check_transport(transport: object, http_client: httpx.AsyncClient | None) -> None:
+    """Refuse a bad ``transport=`` (or one given with ``http_client=``) before any I/O."""
+    if isinstance(transport, str):
+        if transport not in _TRANSPORTS:
+            raise ValueError(
+                f"transport must be 'httpx', 'aiohttp' or an httpx.AsyncBaseTransport, "
+                f"got {transport!r}"
+            )
+    elif not isinstance(transport, httpx.AsyncBaseTransport):
+        raise TypeError(
+            "transport must be 'httpx', 'aiohttp' or an httpx.AsyncBaseTransport, got "
+            f"{type(transport).__name__}"
+        )
+    if http_client is not None and transport != "httpx":
+        raise ValueError(
+            "pass either http_client= or transport=, not both: configure the transport of "
+            "your own client with httpx.AsyncClient(transport=...)"
+        )
+    if transport == "aiohttp":
+        import importlib.util
+
+        if importlib.util.find_spec("aiohttp") is None:
+            raise ImportError("transport='aiohttp' needs aiohttp: pip install 'r2async[fast]'")
+
+
+def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
+    from . import _lazy
+
+    if uses_aiohttp:
+        # aiohttp builds its default TLS contexts when it is imported.
+        import importlib
+
+        importlib.import_module("aiohttp")
+
+    if needs_tls:
+        from ._transports.tls import shared_ssl_context
+
+        shared_ssl_context()
+    _lazy.warm()

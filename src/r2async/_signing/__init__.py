@@ -1,0 +1,1 @@
+"""r2async._signing."""
