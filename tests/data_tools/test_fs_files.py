@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from r2async import R2Client
+from r2async._fs.readahead import PrefetchCache
 from r2async.fs import ObjectChangedError, R2FileSystem
-from r2async.fs._readahead import PrefetchCache
 
 MiB = 1024 * 1024
 

@@ -196,7 +196,7 @@ def test_many_deletes_batch(store: R2Store) -> None:
 
             await asyncio.gather(*(one(k) for k in keys))
 
-    from r2async.store._loops import run_sync
+    from r2async._store.loops import run_sync
 
     run_sync(fill())
     assert sum(len(p) for p in store.list("k")) == 1001

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._file import R2File
-from ._objects import ObjectsMixin
-from ._readahead import PrefetchCache
+from .file import R2File
+from .objects import ObjectsMixin
+from .readahead import PrefetchCache
 
 __all__ = ["R2FileSystem"]
 

@@ -8,9 +8,9 @@ from fsspec.asyn import sync_wrapper
 
 from r2async import ConflictError, NotFoundError, ObjectInfo
 
-from ._base import R2FileSystemBase, dir_info, file_info
-from ._errors import translate_errors
-from ._paths import join, split_path, strip_protocol
+from .base import R2FileSystemBase, dir_info, file_info
+from .errors import translate_errors
+from .paths import join, split_path, strip_protocol
 
 __all__ = ["ListingMixin"]
 

@@ -11,8 +11,8 @@ fs.pipe_file("my-bucket/hello.txt", b"hi", content_type="text/plain")
 ```
 """
 
-from ._errors import ObjectChangedError
-from ._file import R2File
-from ._filesystem import R2FileSystem
+from ._fs.errors import ObjectChangedError
+from ._fs.file import R2File
+from ._fs.filesystem import R2FileSystem
 
 __all__ = ["ObjectChangedError", "R2File", "R2FileSystem"]

@@ -12,7 +12,7 @@ Needs only r2async itself; ``obspec`` (``pip install obspec``) is needed only to
 code against its protocols.
 """
 
-from ._errors import (
+from ._store.errors import (
     AlreadyExistsError,
     BaseError,
     NotFoundError,
@@ -21,8 +21,8 @@ from ._errors import (
     PermissionDeniedError,
     PreconditionError,
 )
-from ._results import AsyncGetResult, SyncGetResult
-from ._store import R2Store
+from ._store.results import AsyncGetResult, SyncGetResult
+from ._store.store import R2Store
 
 __all__ = [
     "AlreadyExistsError",

@@ -11,11 +11,11 @@ from typing import IO, TYPE_CHECKING, Any, cast
 
 from r2async import InvalidRangeError, R2Client
 
-from ._errors import NotSupportedError, store_errors
-from ._inputs import as_bytes, is_buffer
-from ._loops import ClientSlot, run_sync
-from ._ranges import coalesce, range_header, resolve_ranges
-from ._results import (
+from .errors import NotSupportedError, store_errors
+from .inputs import as_bytes, is_buffer
+from .loops import ClientSlot, run_sync
+from .ranges import coalesce, range_header, resolve_ranges
+from .results import (
     AsyncGetResult,
     SyncGetResult,
     attribute_kwargs,
@@ -73,7 +73,7 @@ class R2Store:
             client_options: ``R2Client`` arguments (``endpoint_url``, ``jurisdiction``,
                 ``headers``, ``timeout``, ``max_retries``, ``transport``, credentials).
         """
-        from r2async.fs._paths import check_bucket  # standard library only
+        from r2async._fs.paths import check_bucket  # standard library only
 
         unknown = sorted(set(client_options) - set(_CLIENT_ARGS))
         if unknown:
@@ -527,7 +527,7 @@ class R2Store:
             except FileNotFoundError:
                 pass
             else:
-                from ._errors import AlreadyExistsError
+                from .errors import AlreadyExistsError
 
                 raise AlreadyExistsError(f"{to!r}: already exists")
         with store_errors(from_, create=not overwrite):

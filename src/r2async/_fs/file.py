@@ -15,13 +15,13 @@ from fsspec.spec import AbstractBufferedFile
 
 from r2async import CompletedPart
 
-from ._errors import translate_errors
-from ._options import write_kwargs
-from ._paths import split_path
-from ._readahead import PrefetchCache
+from .errors import translate_errors
+from .options import write_kwargs
+from .paths import split_path
+from .readahead import PrefetchCache
 
 if TYPE_CHECKING:
-    from ._filesystem import R2FileSystem
+    from .objects import ObjectsMixin
 
 __all__ = ["R2File"]
 
@@ -38,14 +38,14 @@ class R2File(AbstractBufferedFile):  # type: ignore[misc]  # fsspec is untyped
     by an exception (``with`` block) or ``discard()``-ed leaves no object and no upload.
     """
 
-    fs: R2FileSystem
+    fs: ObjectsMixin
     buffer: io.BytesIO
     offset: int | None
     closed: bool
 
     def __init__(
         self,
-        fs: R2FileSystem,
+        fs: ObjectsMixin,
         path: str,
         mode: str = "rb",
         block_size: int | None = None,

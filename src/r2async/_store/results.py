@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from r2async import ObjectMetadata
 
-from ._loops import run_sync
+from .loops import run_sync
 
 if TYPE_CHECKING:
     from obspec import Attributes, ObjectMeta

@@ -11,10 +11,10 @@ from typing import Any
 from fsspec.asyn import AsyncFileSystem
 
 from r2async import R2Client
-from r2async.store._loops import ClientSlot
+from r2async._store.loops import ClientSlot
 
-from ._options import client_kwargs
-from ._paths import split_path, strip_protocol
+from .options import client_kwargs
+from .paths import split_path, strip_protocol
 
 __all__ = ["MiB", "R2FileSystemBase", "dir_info", "file_info"]
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import obspec
 
-    from ._store import R2Store
+    from .store import R2Store
 
     def _satisfies(store: R2Store) -> None:
         # Each assignment fails type checking if a method's signature or result shape drifts

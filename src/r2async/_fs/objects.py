@@ -10,11 +10,11 @@ from fsspec.callbacks import DEFAULT_CALLBACK
 
 from r2async import InvalidRangeError, PreconditionFailedError
 
-from ._base import MiB, R2FileSystemBase
-from ._errors import ObjectChangedError, translate_errors
-from ._listing import ListingMixin
-from ._options import write_kwargs
-from ._paths import join, split_path, strip_protocol
+from .base import MiB, R2FileSystemBase
+from .errors import ObjectChangedError, translate_errors
+from .listing import ListingMixin
+from .options import write_kwargs
+from .paths import join, split_path, strip_protocol
 
 __all__ = ["ObjectsMixin"]
 
