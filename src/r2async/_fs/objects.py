@@ -92,8 +92,8 @@ class ObjectsMixin(ListingMixin, R2FileSystemBase):
     async def _get_file(
         self, rpath: str, lpath: str, callback: Any = DEFAULT_CALLBACK, **kwargs: Any
     ) -> None:
-        # A local stat, not worth a thread hop.
-        if os.path.isdir(lpath):  # noqa: ASYNC240
+        # A stat can block (a network filesystem): off the event loop, like every file call.
+        if await asyncio.to_thread(os.path.isdir, lpath):
             return
         bucket, key = split_path(rpath, need_key=True)
         client = await self._client()
@@ -149,7 +149,7 @@ class ObjectsMixin(ListingMixin, R2FileSystemBase):
         mode: str = "overwrite",
         **kwargs: Any,
     ) -> None:
-        if os.path.isdir(lpath):  # noqa: ASYNC240  # a local stat, not worth a thread hop
+        if await asyncio.to_thread(os.path.isdir, lpath):
             # A directory is a prefix: it exists once something is put under it.
             return
         bucket, key = split_path(rpath, need_key=True)
