@@ -1,0 +1,365 @@
+"""Running many transfers: a fixed number of objects in flight, progress, failures collected.
+
+One object's failure never stops the others; it is printed at once and listed at the end.
+A missing bucket fails the remaining objects of that bucket without sending their requests.
+"""
+
+from __future__ import annotations
+
+import math
+import mimetypes
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
+
+import anyio
+
+from ._locations import Local, Location, Remote
+from ._progress import FileProgress, Progress
+from ._session import PART_CONCURRENCY, Session
+
+if TYPE_CHECKING:
+    from r2async import R2Client
+
+# The metadata key holding a file's modification time, as rclone does: decimal seconds since
+# the epoch with nanoseconds ("1733230000.123456789"), so a download can restore it exactly.
+MTIME_KEY = "mtime"
+# Largest single PutObject (and CopyObject): R2 refuses more in one request.
+MAX_SINGLE_REQUEST = 5 * 1024**3 - 5 * 1024**2
+SINGLE_PUT_THRESHOLD = 16 * 1024**2
+MAX_PARTS = 10_000
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """What cp/mv/sync store with each object written to R2."""
+
+    content_type: str | None = None
+    cache_control: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+    if_none_match: bool = False
+
+    @property
+    def replaces_metadata(self) -> bool:
+        """Whether an R2-to-R2 copy must replace the source's metadata with these."""
+        return bool(self.content_type or self.cache_control or self.metadata)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One object to move: local to R2 (upload), R2 to local (download) or R2 to R2 (copy)."""
+
+    src: Location
+    dst: Location
+    size: int | None = None
+    mtime_ns: int | None = None
+
+    @property
+    def action(self) -> str:
+        """'upload', 'download' or 'copy'."""
+        if isinstance(self.src, Local):
+            return "upload"
+        return "download" if isinstance(self.dst, Local) else "copy"
+
+
+def describe_location(location: Location) -> str:
+    """How a location is printed: the path, or the object's URL.
+
+    Args:
+        location: a job's source or destination.
+    """
+    return location.path if isinstance(location, Local) else location.url()
+
+
+def format_mtime(mtime_ns: int) -> str:
+    """The metadata value for a modification time in nanoseconds.
+
+    Args:
+        mtime_ns: ``st_mtime_ns``.
+    """
+    seconds, nanos = divmod(mtime_ns, 10**9)
+    return f"{seconds}.{nanos:09d}"
+
+
+def parse_mtime(value: str | None) -> int | None:
+    """Nanoseconds from a ``mtime`` metadata value (None when absent or unreadable).
+
+    Args:
+        value: the stored value.
+    """
+    if not value:
+        return None
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or not 0 <= number < 10**12:
+        return None
+    return int(number * 10**9)
+
+
+class Engine:
+    """Runs jobs with ``--concurrency`` objects in flight and reports each one."""
+
+    def __init__(
+        self,
+        client: R2Client,
+        session: Session,
+        write: WriteOptions,
+        *,
+        verb: str | None = None,
+    ) -> None:
+        """Prepare to run jobs.
+
+        Args:
+            client: the client.
+            session: global options and output.
+            write: what to store with uploaded/copied objects.
+            verb: the word printed for each object instead of the action (e.g. 'move').
+        """
+        self.client = client
+        self.session = session
+        self.output = session.output
+        self.write = write
+        self.verb = verb
+        self.progress = Progress()
+        # Big objects move PART_CONCURRENCY parts at once each; bounding how many run together
+        # keeps requests in flight near --concurrency and memory near part_size * that.
+        self._big = anyio.Semaphore(max(1, session.concurrency // PART_CONCURRENCY))
+        self._missing_buckets: dict[str, BaseException] = {}
+        self.bytes_done = 0
+
+    @property
+    def threshold(self) -> int:
+        """Largest object sent as one request."""
+        return max(SINGLE_PUT_THRESHOLD, self.session.part_size)
+
+    async def run(self, jobs: Sequence[Job], *, label: str) -> list[Job]:
+        """Run every job; return the ones that succeeded (failures are in the output).
+
+        Args:
+            jobs: the objects to move.
+            label: the progress display's first column.
+        """
+        succeeded: list[Job] = []
+        total = sum(job.size or 0 for job in jobs)
+        self.progress.start(
+            total_bytes=total,
+            total_objects=len(jobs),
+            label=label,
+            show=self.session.show_progress,
+        )
+        pending: Iterator[Job] = iter(jobs)
+
+        async def worker() -> None:
+            # Workers share one iterator: each takes the next job when it is free.
+            for job in pending:
+                if await self._run_one(job):
+                    succeeded.append(job)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(min(self.session.concurrency, len(jobs))):
+                    tg.start_soon(worker)
+        finally:
+            self.progress.close()
+        return succeeded
+
+    async def _run_one(self, job: Job) -> bool:
+        tracker = FileProgress(self.progress)
+        action = job.action
+        try:
+            bucket = job.dst.bucket if isinstance(job.dst, Remote) else None
+            if isinstance(job.src, Remote):
+                bucket = job.src.bucket
+            for name in (bucket, job.dst.bucket if isinstance(job.dst, Remote) else None):
+                if name in self._missing_buckets:
+                    raise self._missing_buckets[name]
+            big = job.size is None or job.size > self.threshold
+            if big:
+                async with self._big:
+                    size = await self._transfer(job, tracker)
+            else:
+                size = await self._transfer(job, tracker)
+        except Exception as exc:
+            tracker.undo()
+            if type(exc).__name__ == "NoSuchBucketError":
+                name = getattr(exc, "bucket", None)
+                if name:
+                    self._missing_buckets.setdefault(name, exc)
+            self.output.failed(
+                self.verb or action,
+                describe_location(job.src),
+                describe_location(job.dst),
+                exc,
+            )
+            self.progress.object_done()
+            return False
+        self.bytes_done += size
+        self.progress.object_done()
+        self.output.done(
+            self.verb or action, describe_location(job.src), describe_location(job.dst), size
+        )
+        return True
+
+    async def _transfer(self, job: Job, tracker: FileProgress) -> int:
+        src, dst = job.src, job.dst
+        if isinstance(src, Local) and isinstance(dst, Remote):
+            return await self._upload(src.path, dst, job, tracker)
+        if isinstance(src, Remote) and isinstance(dst, Local):
+            return await self._download(src, dst.path, tracker)
+        assert isinstance(src, Remote) and isinstance(dst, Remote)
+        return await self._copy(src, dst, job.size, tracker)
+
+    async def _upload(self, path: str, dst: Remote, job: Job, tracker: FileProgress) -> int:
+        write = self.write
+        metadata = dict(write.metadata)
+        if job.mtime_ns is not None:
+            metadata.setdefault(MTIME_KEY, format_mtime(job.mtime_ns))
+        content_type = write.content_type
+        if content_type is None and path != "-":
+            content_type = mimetypes.guess_type(path, strict=False)[0]
+        common = {
+            "part_size": self.session.part_size,
+            "threshold": self.threshold,
+            "concurrency": PART_CONCURRENCY,
+            "progress": tracker,
+            "content_type": content_type,
+            "cache_control": write.cache_control,
+            "metadata": metadata or None,
+            "if_none_match": "*" if write.if_none_match else None,
+        }
+        if path == "-":
+            result = await self.client.upload_stream(
+                dst.bucket,
+                dst.key,
+                sys.stdin.buffer,
+                **common,  # type: ignore[arg-type]
+            )
+        else:
+            result = await self.client.upload_file(
+                dst.bucket,
+                dst.key,
+                path,
+                **common,  # type: ignore[arg-type]
+            )
+        return result.size
+
+    async def _download(self, src: Remote, path: str, tracker: FileProgress) -> int:
+        if path == "-":
+            return await self._download_stdout(src, tracker)
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        result = await self.client.download_file(
+            src.bucket,
+            src.key,
+            path,
+            part_size=self.session.part_size,
+            concurrency=PART_CONCURRENCY,
+            progress=tracker,
+        )
+        # The file gets the object's recorded mtime (from an r2async upload), else its
+        # LastModified, so `sync` back from R2 can tell it is unchanged.
+        mtime_ns = parse_mtime(result.metadata.get(MTIME_KEY))
+        if mtime_ns is None and result.last_modified is not None:
+            mtime_ns = int(result.last_modified.timestamp()) * 10**9
+        if mtime_ns is not None:
+            os.utime(path, ns=(time.time_ns(), mtime_ns))
+        return result.content_length or 0
+
+    async def _download_stdout(self, src: Remote, tracker: FileProgress) -> int:
+        out = sys.stdout.buffer
+        size = 0
+        stream = self.client.download_stream(
+            src.bucket,
+            src.key,
+            part_size=self.session.part_size,
+            concurrency=PART_CONCURRENCY,
+            progress=tracker,
+        )
+        async with stream:
+            async for chunk in stream:
+                out.write(chunk)
+                size += len(chunk)
+        out.flush()
+        return size
+
+    async def _copy(self, src: Remote, dst: Remote, size: int | None, tracker: FileProgress) -> int:
+        write = self.write
+        if size is None:
+            size = (await self.client.head_object(src.bucket, src.key)).content_length or 0
+        if size > MAX_SINGLE_REQUEST:
+            await self._copy_multipart(src, dst, size, tracker)
+            return size
+        await self.client.copy_object(
+            dst.bucket,
+            dst.key,
+            source_key=src.key,
+            source_bucket=src.bucket,
+            metadata_directive="REPLACE" if write.replaces_metadata else None,
+            content_type=write.content_type,
+            cache_control=write.cache_control,
+            metadata=write.metadata or None,
+            destination_if_none_match="*" if write.if_none_match else None,
+        )
+        tracker(size, size)
+        return size
+
+    async def _copy_multipart(
+        self, src: Remote, dst: Remote, size: int, tracker: FileProgress
+    ) -> None:
+        # CopyObject stops at 5 GB: copy ranges with UploadPartCopy (equal parts, as R2 needs),
+        # keeping the source's type and metadata unless options replace them.
+        head = await self.client.head_object(src.bucket, src.key)
+        write = self.write
+        part = max(self.session.part_size, math.ceil(size / MAX_PARTS))
+        upload = await self.client.create_multipart_upload(
+            dst.bucket,
+            dst.key,
+            content_type=write.content_type or head.content_type,
+            cache_control=write.cache_control or head.cache_control,
+            metadata=write.metadata or head.metadata or None,
+            if_none_match="*" if write.if_none_match else None,
+        )
+        ranges = [(start, min(start + part, size) - 1) for start in range(0, size, part)]
+        results: dict[int, object] = {}
+        done = 0
+        limit = anyio.Semaphore(PART_CONCURRENCY)
+
+        async def copy_part(number: int, first: int, last: int) -> None:
+            nonlocal done
+            async with limit:
+                results[number] = await self.client.upload_part_copy(
+                    dst.bucket,
+                    dst.key,
+                    upload.upload_id,
+                    number,
+                    src.bucket,
+                    src.key,
+                    source_range=(first, last),
+                )
+            done += last - first + 1
+            tracker(done, size)
+
+        try:
+            async with anyio.create_task_group() as tg:
+                for number, (first, last) in enumerate(ranges, 1):
+                    tg.start_soon(copy_part, number, first, last)
+            await self.client.complete_multipart_upload(
+                dst.bucket,
+                dst.key,
+                upload.upload_id,
+                [results[n] for n in sorted(results)],  # type: ignore[misc]
+            )
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                try:
+                    await self.client.abort_multipart_upload(dst.bucket, dst.key, upload.upload_id)
+                except Exception as exc:
+                    self.output.error(f"could not abort the copy's multipart upload: {exc}")
+            raise
