@@ -85,6 +85,10 @@ def main(args: argparse.Namespace, session: Session) -> int:
         )
     if isinstance(dst, Local) and dst.is_stdio and (args.recursive or move):
         raise UsageError("writing to standard output takes one object: cp r2://BUCKET/KEY -")
+    if isinstance(dst, Local) and dst.is_stdio:
+        # stdout carries the object's bytes: no per-object lines nor JSON there.
+        session.output.quiet = True
+        session.output.json_lines = False
     session.check_credentials()
     return run(lambda: _copy(args, session, src, dst, write, move))
 
