@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from typing import TypeVar
 
 import pytest
-from tests.cli.runner import Cli, base_env
+from tests.cli.runner import Cli, Store, base_env
 
-from r2async import R2Client
 from r2async.testing import LocalR2Server
 
 _T = TypeVar("_T")
@@ -36,15 +34,11 @@ def prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}/"
 
 
-@pytest.fixture
-def call(s3_server: LocalR2Server) -> Iterator[Callable[[Callable[[R2Client], Awaitable[_T]]], _T]]:
-    """Run ``fn(client)`` on a fresh client in its own event loop, from a sync test."""
-
-    def run(fn: Callable[[R2Client], Awaitable[_T]]) -> _T:
-        async def go() -> _T:
-            async with R2Client(**s3_server.client_kwargs) as client:
-                return await fn(client)
-
-        return asyncio.run(go())
-
-    yield run
+@pytest.fixture(scope="session")
+def store(s3_server: LocalR2Server) -> Iterator[Store]:
+    """Server-side checks without a subprocess."""
+    checker = Store(s3_server)
+    try:
+        yield checker
+    finally:
+        checker.close()

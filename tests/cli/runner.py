@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
+from r2async import R2Client
+from r2async.testing import LocalR2Server
+
+_T = TypeVar("_T")
 SCRIPT = Path(sys.executable).parent / ("r2async.exe" if sys.platform == "win32" else "r2async")
 
 
@@ -73,3 +80,70 @@ def make_tree(root: Path, files: dict[str, bytes]) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
     return root
+
+
+class Store:
+    """Checks on the server from sync tests: one client on a background event loop.
+
+    Much cheaper than a CLI subprocess per check, so the tests run the CLI only for what
+    they test.
+    """
+
+    def __init__(self, server: LocalR2Server) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self.client: R2Client = self.call_sync(lambda: _make_client(server))
+
+    def call_sync(self, factory: Callable[[], Awaitable[_T]]) -> _T:
+        return asyncio.run_coroutine_threadsafe(_await(factory), self._loop).result(timeout=60)
+
+    def __call__(self, fn: Callable[[R2Client], Awaitable[_T]]) -> _T:
+        """Run ``fn(client)`` and return its result."""
+        return self.call_sync(lambda: fn(self.client))
+
+    def keys(self, bucket: str, prefix: str) -> dict[str, int]:
+        """Key -> size of every object under ``prefix``."""
+
+        async def go(client: R2Client) -> dict[str, int]:
+            return {o.key: o.size async for o in client.iter_objects(bucket, prefix=prefix)}
+
+        return self(go)
+
+    def body(self, bucket: str, key: str) -> bytes:
+        """An object's bytes."""
+
+        async def go(client: R2Client) -> bytes:
+            return (await client.get_object(bucket, key)).body
+
+        return self(go)
+
+    def head(self, bucket: str, key: str) -> Any:
+        """An object's HeadObjectResult."""
+
+        async def go(client: R2Client) -> Any:
+            return await client.head_object(bucket, key)
+
+        return self(go)
+
+    def put(self, bucket: str, key: str, data: bytes, **kwargs: Any) -> None:
+        """Write an object (keyword arguments go to put_object)."""
+
+        async def go(client: R2Client) -> None:
+            await client.put_object(bucket, key, data, **kwargs)
+
+        self(go)
+
+    def close(self) -> None:
+        self.call_sync(self.client.aclose)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+async def _make_client(server: LocalR2Server) -> R2Client:
+    return R2Client(**server.client_kwargs)
+
+
+async def _await(factory: Callable[[], Awaitable[_T]]) -> _T:
+    return await factory()

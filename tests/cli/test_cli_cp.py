@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.cli.runner import Cli, json_lines, make_tree
+from tests.cli.runner import Cli, Store, json_lines, make_tree
 
 from r2async.cli._locations import local_path_for_key
 
@@ -26,13 +26,8 @@ TRICKY = {
 }
 
 
-def keys_under(cli: Cli, bucket: str, prefix: str) -> dict[str, int]:
-    rows = cli.json("ls", "-r", f"r2://{bucket}/{prefix}")
-    return {row["key"]: row["size"] for row in rows if row["type"] == "object"}
-
-
 def test_recursive_upload_and_download_round_trip_tricky_keys(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     src = make_tree(tmp_path / "src", TRICKY)
     out = cli.json("cp", "-r", str(src), f"r2://{shared_bucket}/{prefix}")
@@ -40,7 +35,7 @@ def test_recursive_upload_and_download_round_trip_tricky_keys(
     assert len(uploads) == len(TRICKY) and all(r["ok"] for r in uploads)
     assert out[-1]["action"] == "summary" and out[-1]["objects"] == len(TRICKY)
     assert out[-1]["failed"] == 0
-    assert keys_under(cli, shared_bucket, prefix) == {
+    assert store.keys(shared_bucket, prefix) == {
         prefix + rel: len(data) for rel, data in TRICKY.items()
     }
     dest = tmp_path / "dest"
@@ -65,34 +60,40 @@ def test_download_keeps_the_uploaded_mtime(
     [("", "file.txt"), ("dir/", "dir/file.txt"), ("named.bin", "named.bin")],
 )
 def test_single_file_key_follows_aws_cli_rules(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, dest_suffix: str, expected_key: str
+    cli: Cli,
+    shared_bucket: str,
+    prefix: str,
+    tmp_path: Path,
+    dest_suffix: str,
+    expected_key: str,
+    store: Store,
 ) -> None:
     (tmp_path / "file.txt").write_bytes(b"x")
     cli.ok("cp", str(tmp_path / "file.txt"), f"r2://{shared_bucket}/{prefix}{dest_suffix}")
-    assert keys_under(cli, shared_bucket, prefix) == {prefix + expected_key: 1}
+    assert store.keys(shared_bucket, prefix) == {prefix + expected_key: 1}
 
 
 def test_download_into_existing_directory_uses_the_key_name(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
-    cli.ok("cp", "-", f"r2://{shared_bucket}/{prefix}x/report.csv", input=b"a,b\n")
+    store.put(shared_bucket, f"{prefix}x/report.csv", b"a,b\n")
     cli.ok("cp", f"r2://{shared_bucket}/{prefix}x/report.csv", str(tmp_path))
     assert (tmp_path / "report.csv").read_bytes() == b"a,b\n"
 
 
 def test_stdin_to_object_and_object_to_stdout_multipart(
-    cli: Cli, shared_bucket: str, prefix: str
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
 ) -> None:
     data = os.urandom(11 * 1024 * 1024 + 7)  # three 5 MiB parts: a multipart stream upload
     url = f"r2://{shared_bucket}/{prefix}stream.bin"
     cli.ok("--part-size", "5MiB", "cp", "-", url, input=data)
     assert cli.ok("cp", url, "-").stdout == data
     assert cli.ok("cat", url).stdout == data
-    stat = cli.json("stat", url)[0]
-    assert stat["size"] == len(data) and stat["etag"].strip('"').endswith("-3")
+    head = store.head(shared_bucket, f"{prefix}stream.bin")
+    assert head.content_length == len(data) and head.etag.strip('"').endswith("-3")
 
 
-def test_object_options_are_stored(cli: Cli, shared_bucket: str, prefix: str) -> None:
+def test_object_options_are_stored(cli: Cli, shared_bucket: str, prefix: str, store: Store) -> None:
     url = f"r2://{shared_bucket}/{prefix}page"
     cli.ok(
         "cp",
@@ -108,74 +109,76 @@ def test_object_options_are_stored(cli: Cli, shared_bucket: str, prefix: str) ->
         url,
         input=b"<p>hi</p>",
     )
-    stat = cli.json("stat", url)[0]
-    assert stat["content_type"] == "text/html; charset=utf-8"
-    assert stat["cache_control"] == "max-age=60"
-    assert stat["metadata"] == {"owner": "ops", "build": "42"}
+    head = store.head(shared_bucket, f"{prefix}page")
+    assert head.content_type == "text/html; charset=utf-8"
+    assert head.cache_control == "max-age=60"
+    assert head.metadata == {"owner": "ops", "build": "42"}
 
 
 def test_content_type_is_guessed_from_the_name(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     (tmp_path / "index.html").write_bytes(b"<html></html>")
     cli.ok("cp", str(tmp_path / "index.html"), f"r2://{shared_bucket}/{prefix}")
-    assert cli.json("stat", f"r2://{shared_bucket}/{prefix}index.html")[0]["content_type"] == (
-        "text/html"
-    )
+    assert store.head(shared_bucket, f"{prefix}index.html").content_type == "text/html"
 
 
-def test_if_none_match_refuses_to_overwrite(cli: Cli, shared_bucket: str, prefix: str) -> None:
+def test_if_none_match_refuses_to_overwrite(
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
+) -> None:
     url = f"r2://{shared_bucket}/{prefix}once"
     cli.ok("cp", "--if-none-match", "-", url, input=b"first")
     proc = cli("cp", "--if-none-match", "-", url, input=b"second")
     assert proc.returncode == 1
     assert b"PreconditionFailedError" in proc.stderr
-    assert cli.ok("cat", url).stdout == b"first"
+    assert store.body(shared_bucket, f"{prefix}once") == b"first"
 
 
 def test_server_side_copy_keeps_metadata_and_replaces_on_request(
-    cli: Cli, shared_bucket: str, prefix: str
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
 ) -> None:
     base = f"r2://{shared_bucket}/{prefix}"
-    cli.ok("cp", "--metadata", "k=v", "-", base + "src/a.txt", input=b"A")
-    cli.ok("cp", "--metadata", "k=w", "-", base + "src/sub/b.txt", input=b"B")
+    store.put(shared_bucket, f"{prefix}src/a.txt", b"A", metadata={"k": "v"})
+    store.put(shared_bucket, f"{prefix}src/sub/b.txt", b"B")
     out = cli.json("cp", "-r", base + "src", base + "dst/")
     assert sorted(r["destination"] for r in out if r["action"] == "copy") == [
         base + "dst/a.txt",
         base + "dst/sub/b.txt",
     ]
-    assert cli.ok("cat", base + "dst/sub/b.txt").stdout == b"B"
-    assert cli.json("stat", base + "dst/a.txt")[0]["metadata"] == {"k": "v"}
+    assert store.body(shared_bucket, f"{prefix}dst/sub/b.txt") == b"B"
+    assert store.head(shared_bucket, f"{prefix}dst/a.txt").metadata == {"k": "v"}
     cli.ok("cp", "--content-type", "text/csv", base + "src/a.txt", base + "typed.csv")
-    stat = cli.json("stat", base + "typed.csv")[0]
-    assert stat["content_type"] == "text/csv" and stat["metadata"] == {}
+    head = store.head(shared_bucket, f"{prefix}typed.csv")
+    assert head.content_type == "text/csv" and head.metadata == {}
 
 
 def test_mv_local_to_r2_removes_the_local_files_after_upload(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     src = make_tree(tmp_path / "src", {"a.txt": b"a", "d/b.txt": b"b"})
     out = cli.json("mv", "-r", str(src), f"r2://{shared_bucket}/{prefix}")
     assert {r["action"] for r in out} == {"move", "summary"}
     assert not (src / "a.txt").exists() and not (src / "d" / "b.txt").exists()
-    assert keys_under(cli, shared_bucket, prefix) == {prefix + "a.txt": 1, prefix + "d/b.txt": 1}
+    assert store.keys(shared_bucket, prefix) == {prefix + "a.txt": 1, prefix + "d/b.txt": 1}
 
 
-def test_mv_r2_to_r2_deletes_the_source_objects(cli: Cli, shared_bucket: str, prefix: str) -> None:
+def test_mv_r2_to_r2_deletes_the_source_objects(
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
+) -> None:
     base = f"r2://{shared_bucket}/{prefix}"
-    cli.ok("cp", "-", base + "from/x", input=b"x")
+    store.put(shared_bucket, f"{prefix}from/x", b"x")
     cli.ok("mv", "-r", base + "from/", base + "to/")
-    assert keys_under(cli, shared_bucket, prefix) == {prefix + "to/x": 1}
+    assert store.keys(shared_bucket, prefix) == {prefix + "to/x": 1}
 
 
 def test_mv_onto_itself_fails_without_losing_the_object(
-    cli: Cli, shared_bucket: str, prefix: str
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
 ) -> None:
     url = f"r2://{shared_bucket}/{prefix}same"
-    cli.ok("cp", "-", url, input=b"keep")
+    store.put(shared_bucket, f"{prefix}same", b"keep")
     proc = cli("mv", url, url)
     assert proc.returncode == 1 and b"same object" in proc.stderr
-    assert cli.ok("cat", url).stdout == b"keep"
+    assert store.body(shared_bucket, f"{prefix}same") == b"keep"
 
 
 def test_missing_bucket_fails_every_object_with_exit_1(cli: Cli, tmp_path: Path) -> None:
@@ -200,26 +203,28 @@ def test_missing_key_fails_and_leaves_no_file(
 
 
 def test_some_failures_do_not_stop_the_others(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     src = make_tree(tmp_path / "src", {"new.txt": b"n", "taken.txt": b"t"})
-    cli.ok("cp", "-", f"r2://{shared_bucket}/{prefix}taken.txt", input=b"old")
+    store.put(shared_bucket, f"{prefix}taken.txt", b"old")
     proc = cli("cp", "-r", "--if-none-match", str(src), f"r2://{shared_bucket}/{prefix}")
     assert proc.returncode == 1
     err = proc.stderr.decode()
     assert "1 failed:" in err and "taken.txt" in err.split("1 failed:")[1]
-    assert cli.ok("cat", f"r2://{shared_bucket}/{prefix}new.txt").stdout == b"n"
+    assert store.body(shared_bucket, f"{prefix}new.txt") == b"n"
 
 
-def test_dry_run_copies_nothing(cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path) -> None:
+def test_dry_run_copies_nothing(
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
+) -> None:
     src = make_tree(tmp_path / "src", {"a": b"1"})
     out = cli.json("cp", "-r", "--dry-run", str(src), f"r2://{shared_bucket}/{prefix}")
     assert out[0]["dry_run"] is True and out[0]["destination"].endswith(prefix + "a")
-    assert keys_under(cli, shared_bucket, prefix) == {}
+    assert store.keys(shared_bucket, prefix) == {}
 
 
 def test_exclude_and_include_filter_recursive_copies(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     src = make_tree(tmp_path / "src", {"a.log": b"1", "b.txt": b"2", "keep.log": b"3"})
     cli.ok(
@@ -232,7 +237,7 @@ def test_exclude_and_include_filter_recursive_copies(
         str(src),
         f"r2://{shared_bucket}/{prefix}",
     )
-    assert set(keys_under(cli, shared_bucket, prefix)) == {prefix + "b.txt", prefix + "keep.log"}
+    assert set(store.keys(shared_bucket, prefix)) == {prefix + "b.txt", prefix + "keep.log"}
 
 
 @pytest.mark.parametrize("rel", ["../escape.txt", "a/../../x", "a//b", "./x", "a/", ""])

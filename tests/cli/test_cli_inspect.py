@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from tests.cli.runner import Cli, json_lines
+from tests.cli.runner import Cli, Store, json_lines
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def listed(cli: Cli, shared_bucket: str) -> str:
+def listed(store: Store, shared_bucket: str) -> str:
     """A small tree shared by this module's read-only tests."""
-    base = f"r2://{shared_bucket}/"
     for key, size in (("top.txt", 3), ("dir/a.bin", 2048), ("dir/sub/b", 0), ("dirt.txt", 1)):
-        cli.ok("cp", "-", base + key, input=b"x" * size)
+        store.put(shared_bucket, key, b"x" * size)
     return shared_bucket
 
 
@@ -82,11 +81,13 @@ def test_cat_missing_key_exits_1_with_nothing_on_stdout(cli: Cli, listed: str) -
     assert proc.returncode == 1 and proc.stdout == b"" and b"NoSuchKeyError" in proc.stderr
 
 
-def test_presigned_get_and_put_work_without_credentials(cli: Cli, listed: str) -> None:
+def test_presigned_get_and_put_work_without_credentials(
+    cli: Cli, listed: str, store: Store
+) -> None:
     url = cli.ok("presign", f"r2://{listed}/top.txt").stdout.decode().strip()
     assert "X-Amz-Signature=" in url
     assert httpx.get(url).content == b"xxx"
     put = cli.json("presign", "--method", "put", "--expires", "60", f"r2://{listed}/up.txt")[0]
     assert put["method"] == "PUT"
     assert httpx.put(put["url"], content=b"uploaded").status_code == 200
-    assert cli.ok("cat", f"r2://{listed}/up.txt").stdout == b"uploaded"
+    assert store.body(listed, "up.txt") == b"uploaded"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.cli.runner import SCRIPT, Cli
+from tests.cli.runner import SCRIPT, Cli, Store
 
 from r2async import NoSuchKeyError, R2Client
 
@@ -36,7 +36,7 @@ def _interrupt_when(proc: subprocess.Popen[bytes], ready: Any, what: str) -> Non
 
 
 def test_sigint_during_multipart_upload_aborts_it(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, call: Any
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     path = tmp_path / "big.bin"
     with open(path, "wb") as f:
@@ -53,27 +53,27 @@ def test_sigint_during_multipart_upload_aborts_it(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    _interrupt_when(proc, lambda: call(uploads) == [key], "the multipart upload started")
+    _interrupt_when(proc, lambda: store(uploads) == [key], "the multipart upload started")
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
-    assert call(uploads) == []
+    assert store(uploads) == []
 
     async def head(client: R2Client) -> object:
         return await client.head_object(shared_bucket, key)
 
     with pytest.raises(NoSuchKeyError):
-        call(head)
+        store(head)
 
 
 def test_sigint_during_download_leaves_no_partial_file(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, call: Any
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     key = prefix + "big.bin"
 
     async def put(client: R2Client) -> None:
         await client.upload_stream(shared_bucket, key, os.urandom(1024 * 1024) * (SIZE // 2**20))
 
-    call(put)
+    store(put)
     dest = tmp_path / "dest"
     dest.mkdir()
     proc = subprocess.Popen(

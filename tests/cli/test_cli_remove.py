@@ -7,33 +7,33 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.cli.runner import Cli, make_tree
+from tests.cli.runner import Cli, Store, make_tree
 
 from r2async import R2Client
 
 pytestmark = pytest.mark.integration
 
 
-def keys(cli: Cli, url: str) -> set[str]:
-    return {r["key"] for r in cli.json("ls", "-r", url) if r["type"] == "object"}
-
-
-def test_rm_one_key_and_a_prefix(cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path) -> None:
+def test_rm_one_key_and_a_prefix(
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
+) -> None:
     base = f"r2://{shared_bucket}/{prefix}"
     src = make_tree(tmp_path, {"d/a": b"1", "d/b c+%": b"2", "d/x.log": b"3", "dd/keep": b"4"})
     cli.ok("cp", "-r", str(src), base)
     cli.ok("rm", base + "d/a")
-    assert keys(cli, base) == {prefix + k for k in ("d/b c+%", "d/x.log", "dd/keep")}
+    assert set(store.keys(shared_bucket, prefix)) == {
+        prefix + k for k in ("d/b c+%", "d/x.log", "dd/keep")
+    }
     dry = cli.json("rm", "-r", "--dry-run", base + "d")
     assert {r["source"] for r in dry if r.get("dry_run") and r["action"] != "summary"} == {
         base + "d/b c+%",
         base + "d/x.log",
     }
-    assert summary_of(dry)["objects"] == 2 and len(keys(cli, base)) == 3
+    assert summary_of(dry)["objects"] == 2 and len(set(store.keys(shared_bucket, prefix))) == 3
     # The URL is a directory: 'd' does not take 'dd/' with it; filters apply.
     out = cli.json("rm", "-r", "--exclude", "*.log", base + "d")
     assert [r["source"] for r in out if r["action"] == "delete"] == [base + "d/b c+%"]
-    assert keys(cli, base) == {prefix + "d/x.log", prefix + "dd/keep"}
+    assert set(store.keys(shared_bucket, prefix)) == {prefix + "d/x.log", prefix + "dd/keep"}
 
 
 def summary_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -42,7 +42,7 @@ def summary_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def test_rm_r_deletes_more_than_one_batch(
-    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, call: Any
+    cli: Cli, shared_bucket: str, prefix: str, tmp_path: Path, store: Store
 ) -> None:
     # 1,001 keys: two DeleteObjects requests (1,000 per request).
     names = [f"{prefix}many/{i:04d}" for i in range(1001)]
@@ -60,24 +60,24 @@ def test_rm_r_deletes_more_than_one_batch(
             for key in names:
                 tg.start_soon(put, key)
 
-    call(put_all)
+    store(put_all)
     out = cli.json("rm", "-r", f"r2://{shared_bucket}/{prefix}many/")
     assert summary_of(out)["objects"] == 1001
-    assert keys(cli, f"r2://{shared_bucket}/{prefix}") == set()
+    assert set(store.keys(shared_bucket, prefix)) == set()
 
 
-def test_mb_rb_and_rb_force(cli: Cli, tmp_path: Path) -> None:
+def test_mb_rb_and_rb_force(cli: Cli, tmp_path: Path, store: Store) -> None:
     name = f"cli-mb-{uuid.uuid4().hex[:12]}"
     url = f"r2://{name}"
     cli.ok("mb", url)
     proc = cli("mb", url)
     assert proc.returncode == 1 and b"ConflictError" in proc.stderr
-    cli.ok("cp", "-", url + "/obj", input=b"1")
+    store.put(name, "obj", b"1")
     proc = cli("rb", url)
     assert proc.returncode == 1 and b"rb --force" in proc.stderr
     dry = cli.json("rb", "--force", "--dry-run", url)
     assert [r["action"] for r in dry] == ["delete", "remove_bucket"]
-    assert cli.ok("cat", url + "/obj").stdout == b"1"
+    assert store.body(name, "obj") == b"1"
     cli.ok("rb", "--force", url)
     proc = cli("ls", url)
     assert proc.returncode == 1 and b"does not exist" in proc.stderr
