@@ -6,9 +6,12 @@ A missing bucket fails the remaining objects of that bucket without sending thei
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import math
 import mimetypes
 import os
+import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -21,9 +24,10 @@ import anyio
 from ._locations import Local, Location, Remote
 from ._progress import FileProgress, Progress
 from ._session import PART_CONCURRENCY, Session
+from ._walk import is_plain_md5
 
 if TYPE_CHECKING:
-    from r2async import R2Client
+    from r2async import ObjectMetadata, R2Client
 
 # The metadata key holding a file's modification time, as rclone does: decimal seconds since
 # the epoch with nanoseconds ("1733230000.123456789"), so a download can restore it exactly.
@@ -32,6 +36,7 @@ MTIME_KEY = "mtime"
 MAX_SINGLE_REQUEST = 5 * 1024**3 - 5 * 1024**2
 SINGLE_PUT_THRESHOLD = 16 * 1024**2
 MAX_PARTS = 10_000
+SMALL_FILE = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,16 @@ def parse_mtime(value: str | None) -> int | None:
     if not number.is_finite() or not 0 <= number < 10**12:
         return None
     return int(number * 10**9)
+
+
+def _restore_mtime(path: str, head: ObjectMetadata) -> None:
+    # The file gets the object's recorded mtime (from an r2async upload), else its
+    # LastModified, so `sync` back from R2 can tell it is unchanged.
+    mtime_ns = parse_mtime(head.metadata.get(MTIME_KEY))
+    if mtime_ns is None and head.last_modified is not None:
+        mtime_ns = int(head.last_modified.timestamp()) * 10**9
+    if mtime_ns is not None:
+        os.utime(path, ns=(time.time_ns(), mtime_ns))
 
 
 class Engine:
@@ -211,7 +226,7 @@ class Engine:
         if isinstance(src, Local) and isinstance(dst, Remote):
             return await self._upload(src.path, dst, job, tracker)
         if isinstance(src, Remote) and isinstance(dst, Local):
-            return await self._download(src, dst.path, tracker)
+            return await self._download(src, dst.path, job.size, tracker)
         assert isinstance(src, Remote) and isinstance(dst, Remote)
         return await self._copy(src, dst, job.size, tracker)
 
@@ -233,6 +248,23 @@ class Engine:
             "metadata": metadata or None,
             "if_none_match": "*" if write.if_none_match else None,
         }
+        if job.size is not None and job.size <= SMALL_FILE and path != "-":
+            # A small file costs less read here in one call than streamed through worker
+            # threads (a thread hop per read, seek and close; measured on 2,000 files).
+            with open(path, "rb") as f:  # noqa: ASYNC230 (<= 1 MiB from the page cache)
+                data = f.read()
+            put = await self.client.put_object(
+                dst.bucket,
+                dst.key,
+                data,
+                content_type=content_type,
+                cache_control=write.cache_control,
+                metadata=metadata or None,
+                if_none_match="*" if write.if_none_match else None,
+            )
+            del put
+            tracker(len(data), len(data))
+            return len(data)
         if path == "-":
             result = await self.client.upload_stream(
                 dst.bucket,
@@ -249,12 +281,16 @@ class Engine:
             )
         return result.size
 
-    async def _download(self, src: Remote, path: str, tracker: FileProgress) -> int:
+    async def _download(
+        self, src: Remote, path: str, size: int | None, tracker: FileProgress
+    ) -> int:
         if path == "-":
             return await self._download_stdout(src, tracker)
         parent = os.path.dirname(path)
         if parent:
             os.makedirs(parent, exist_ok=True)
+        if size is not None and size <= SMALL_FILE:
+            return await self._download_small(src, path, tracker)
         result = await self.client.download_file(
             src.bucket,
             src.key,
@@ -263,14 +299,35 @@ class Engine:
             concurrency=PART_CONCURRENCY,
             progress=tracker,
         )
-        # The file gets the object's recorded mtime (from an r2async upload), else its
-        # LastModified, so `sync` back from R2 can tell it is unchanged.
-        mtime_ns = parse_mtime(result.metadata.get(MTIME_KEY))
-        if mtime_ns is None and result.last_modified is not None:
-            mtime_ns = int(result.last_modified.timestamp()) * 10**9
-        if mtime_ns is not None:
-            os.utime(path, ns=(time.time_ns(), mtime_ns))
+        _restore_mtime(path, result)
         return result.content_length or 0
+
+    async def _download_small(self, src: Remote, path: str, tracker: FileProgress) -> int:
+        # One GET into memory, checked against a plain-MD5 ETag, then written and renamed
+        # with no await in between: cancellation cannot leave a partial file, and a small
+        # object skips download_file's worker-thread hops (most of its CPU on 2,000 files).
+        result = await self.client.get_object(src.bucket, src.key)
+        data = result.body
+        etag = (result.etag or "").strip('"')
+        if is_plain_md5(etag) and hashlib.md5(data, usedforsecurity=False).hexdigest() != etag:
+            from r2async import IntegrityError
+
+            raise IntegrityError(
+                f"{src.url()}: the data received does not match its ETag (MD5); not written"
+            )
+        directory, name = os.path.split(path)
+        tmp = os.path.join(directory, f".{name}.r2async-{secrets.token_hex(4)}.part")
+        try:
+            with open(tmp, "wb") as f:  # noqa: ASYNC230 (<= 1 MiB, no await until renamed)
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
+        _restore_mtime(path, result)
+        tracker(len(data), len(data))
+        return len(data)
 
     async def _download_stdout(self, src: Remote, tracker: FileProgress) -> int:
         out = sys.stdout.buffer
