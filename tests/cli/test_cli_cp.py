@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from tests.cli.runner import Cli, Store, json_lines, make_tree
@@ -246,3 +247,48 @@ def test_key_parts_that_would_escape_the_directory_are_refused(rel: str, tmp_pat
     with pytest.raises(ValueError, match="cannot be a local file name"):
         local_path_for_key(str(tmp_path), rel)
     assert local_path_for_key(str(tmp_path), "a/b c.txt") == str(tmp_path / "a" / "b c.txt")
+
+
+def test_header_and_endpoint_options(
+    cli: Cli, shared_bucket: str, prefix: str, store: Store
+) -> None:
+    # --endpoint-url replaces R2_ENDPOINT_URL; --header is sent (and signed) on every request.
+    env = dict(cli.env)
+    endpoint = env.pop("R2_ENDPOINT_URL")
+    url = f"r2://{shared_bucket}/{prefix}h"
+    cli.ok(
+        "--endpoint-url",
+        endpoint,
+        "--header",
+        "x-amz-meta-via: header",
+        "cp",
+        "-",
+        url,
+        input=b"h",
+        env=env,
+    )
+    assert store.head(shared_bucket, prefix + "h").metadata["via"] == "header"
+
+
+def test_copies_above_the_single_request_limit_use_part_copies(
+    s3_server: Any,
+    shared_bucket: str,
+    prefix: str,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # CopyObject stops at 5 GB; the limit is lowered in-process to exercise UploadPartCopy.
+    from r2async.cli import _engine, main
+
+    data = os.urandom(11 * 1024 * 1024)
+    store.put(shared_bucket, prefix + "src.bin", data, metadata={"k": "v"})
+    monkeypatch.setattr(_engine, "MAX_SINGLE_REQUEST", 1024)
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    base = f"r2://{shared_bucket}/{prefix}"
+    assert main(["--part-size", "5MiB", "cp", base + "src.bin", base + "dst.bin"]) == 0
+    assert store.body(shared_bucket, prefix + "dst.bin") == data
+    head = store.head(shared_bucket, prefix + "dst.bin")
+    assert head.etag.strip('"').endswith("-3") and head.metadata == {"k": "v"}
+    assert "copy: " + base + "src.bin" in capsys.readouterr().out

@@ -91,3 +91,30 @@ def test_presigned_get_and_put_work_without_credentials(
     assert put["method"] == "PUT"
     assert httpx.put(put["url"], content=b"uploaded").status_code == 200
     assert store.body(listed, "up.txt") == b"uploaded"
+
+
+@pytest.mark.parametrize("command", ["cat", "ls"])
+def test_a_closed_pipe_ends_quietly(
+    cli: Cli, shared_bucket: str, store: Store, command: str
+) -> None:
+    # `r2async cat big | head -c 10`: the reader goes away; exit 0, no traceback.
+    import subprocess
+
+    from tests.cli.runner import SCRIPT
+
+    store.put(shared_bucket, "pipe.bin", b"y" * (4 * 1024 * 1024))
+    for i in range(300):
+        store.put(shared_bucket, f"many/{i:03d}", b"")
+    args = ["cat", f"r2://{shared_bucket}/pipe.bin"]
+    if command == "ls":
+        args = ["ls", "-r", f"r2://{shared_bucket}/many/"]
+    proc = subprocess.Popen(
+        [str(SCRIPT), *args], env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(10)) == 10
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=60) == 0, err
+    assert b"Traceback" not in err and b"BrokenPipe" not in err

@@ -63,19 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         # The reader went away (`r2async ls | head`): stop quietly, as cat does.
-        _silence_stdout()
+        from ._engine import silence_stdout
+
+        silence_stdout()
         return EXIT_OK
-
-
-def _silence_stdout() -> None:
-    # Python flushes stdout at exit; with the pipe closed that would print a second error.
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def console_main() -> None:

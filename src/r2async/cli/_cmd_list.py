@@ -65,6 +65,8 @@ async def _ls(args: argparse.Namespace, session: Session, where: Remote | None) 
                     )
                 return EXIT_OK
             await _list_objects(client, args, session, where)
+        except BrokenPipeError:
+            raise  # the reader went away (`ls | head`): main() exits quietly
         except Exception as exc:
             output.failed("ls", where.url() if where else "r2://", None, exc)
             return EXIT_FAILED

@@ -117,6 +117,13 @@ def _restore_mtime(path: str, head: ObjectMetadata) -> None:
         os.utime(path, ns=(time.time_ns(), mtime_ns))
 
 
+def silence_stdout() -> None:
+    """Point stdout at /dev/null: its reader is gone, and Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
 class Engine:
     """Runs jobs with ``--concurrency`` objects in flight and reports each one."""
 
@@ -339,11 +346,15 @@ class Engine:
             concurrency=PART_CONCURRENCY,
             progress=tracker,
         )
-        async with stream:
-            async for chunk in stream:
-                out.write(chunk)
-                size += len(chunk)
-        out.flush()
+        try:
+            async with stream:
+                async for chunk in stream:
+                    out.write(chunk)
+                    size += len(chunk)
+            out.flush()
+        except BrokenPipeError:
+            # The reader went away (`r2async cat ... | head`): stop quietly, as cat does.
+            silence_stdout()
         return size
 
     async def _copy(self, src: Remote, dst: Remote, size: int | None, tracker: FileProgress) -> int:
