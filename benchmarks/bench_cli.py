@@ -163,6 +163,7 @@ def main() -> None:
     small_count = 500 if args.quick else 2000
     large_size = 32 * MiB if args.quick else 256 * MiB
 
+    load_before = os.getloadavg()[0]
     work = Path(tempfile.mkdtemp(prefix="bench-cli-"))
     server = start_local_server()
     try:
@@ -201,7 +202,8 @@ def main() -> None:
                         file=sys.stderr,
                     )
         help_time = startup(env)
-        report(results, help_time, rounds, args.quick, " ".join(sys.argv))
+        load = (load_before, os.getloadavg()[0])
+        report(results, help_time, rounds, args.quick, " ".join(sys.argv), load)
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -219,6 +221,7 @@ def report(
     rounds: int,
     quick: bool,
     command: str,
+    load: tuple[float, float],
 ) -> None:
     tool_names = sorted(
         {t for runs in results.values() for t in runs}, key=["r2async", "s5cmd", "aws"].index
@@ -230,7 +233,8 @@ def report(
         f"{platform.python_version()}; SeaweedFS on the same machine (`r2async.testing`). "
         f"Median of {rounds} rounds{' (--quick)' if quick else ''}; ratios are medians of the "
         "within-round ratios. The machine is shared with other work: wall times are noisy, "
-        "CPU times steadier.",
+        f"CPU times steadier (1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} "
+        "at the end).",
         "",
         "| case | "
         + " | ".join(f"{t} wall s | {t} CPU s" for t in tool_names)

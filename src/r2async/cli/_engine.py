@@ -195,12 +195,9 @@ class Engine:
         tracker = FileProgress(self.progress)
         action = job.action
         try:
-            bucket = job.dst.bucket if isinstance(job.dst, Remote) else None
-            if isinstance(job.src, Remote):
-                bucket = job.src.bucket
-            for name in (bucket, job.dst.bucket if isinstance(job.dst, Remote) else None):
-                if name in self._missing_buckets:
-                    raise self._missing_buckets[name]
+            for loc in (job.src, job.dst):
+                if isinstance(loc, Remote) and loc.bucket in self._missing_buckets:
+                    raise self._missing_buckets[loc.bucket]
             big = job.size is None or job.size > self.threshold
             if big:
                 async with self._big:
