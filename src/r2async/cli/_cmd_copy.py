@@ -103,7 +103,7 @@ async def _copy(
 ) -> int:
     output = session.output
     verb = "move" if move else None
-    async with session.client() as client:
+    async with session.client(bulk=True) as client:
         jobs = await _plan(client, session, args, src, dst)
         if move:
             same = [job for job in jobs if job.src == job.dst]

@@ -29,7 +29,7 @@ def main(args: argparse.Namespace, session: Session) -> int:
 
 
 async def _cat(session: Session, where: Remote) -> int:
-    async with session.client() as client:
+    async with session.client(bulk=True) as client:
         engine = Engine(client, session, WriteOptions())
         # Per-object lines would mix with the object's bytes on stdout: failures only.
         session.output.quiet = True

@@ -95,7 +95,7 @@ async def _sync(
 ) -> int:
     output = session.output
     started = time.monotonic()
-    async with session.client() as client:
+    async with session.client(bulk=True) as client:
         try:
             sources = await _list(client, src, args.filters)
             targets = {e.rel: e for e in await _list(client, dst, args.filters)}

@@ -174,6 +174,12 @@ def _global_options(parser: argparse.ArgumentParser, *, sub: bool) -> None:
         help="extra header on every request, signed (repeatable)",
     )
     group.add_argument(
+        "--transport",
+        default=d("auto"),
+        choices=("auto", "httpx", "aiohttp"),
+        help="HTTP transport; auto: aiohttp for transfers when installed (less CPU), else httpx",
+    )
+    group.add_argument(
         "-q", "--quiet", action="store_true", default=d(False), help="print only errors"
     )
     group.add_argument(
