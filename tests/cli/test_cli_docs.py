@@ -32,6 +32,7 @@ def test_the_docs_page_commands_run_as_written(cli: Cli, tmp_path: Path) -> None
     assert "<h1>hi</h1>" in out  # cat
     assert "X-Amz-Signature=" in out  # presign
     assert "site/css/main.css" in out  # tar tf of the streamed download
+    assert "['upload', 'summary']" in out  # the --json example
     assert (tmp_path / "2024.txt").read_text() == "report\n"
     assert sorted(p.name for p in (tmp_path / "www-copy").rglob("*") if p.is_file()) == [
         "extra.css",
