@@ -95,7 +95,9 @@ async def _sync(
 ) -> int:
     output = session.output
     started = time.monotonic()
-    async with session.client(bulk=True) as client:
+    # Listing and comparing need no bulk transport: a sync with nothing to send never pays
+    # for importing aiohttp (the transfers get their own client below).
+    async with session.client() as client:
         try:
             sources = await _list(client, src, args.filters)
             targets = {e.rel: e for e in await _list(client, dst, args.filters)}
@@ -109,8 +111,9 @@ async def _sync(
             for job in plan.transfers:
                 output.done(job.action, _show(job.src), _show(job.dst), job.size, dry_run=True)
         elif plan.transfers:
-            engine = Engine(client, session, write)
-            done = await engine.run(plan.transfers, label="sync")
+            async with session.client(bulk=True) as bulk:
+                engine = Engine(bulk, session, write)
+                done = await engine.run(plan.transfers, label="sync")
             transferred, nbytes = len(done), engine.bytes_done
         deleted = await _delete(client, session, dst, plan.deletes, args.dry_run)
     seconds = time.monotonic() - started
