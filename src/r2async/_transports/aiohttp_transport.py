@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import asyncio
 import ssl
+import sys
+import warnings
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -234,7 +236,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response),
+            stream=_ResponseStream(response, self._loop),
             request=request,
             extensions={
                 "http_version": b"HTTP/1.1",
@@ -278,8 +280,37 @@ def _sni(request: httpx.Request) -> str | None:
 class _ResponseStream(httpx.AsyncByteStream):
     """The response body: aiohttp's received chunks as they are (no joins, no copies)."""
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    __slots__ = ("_loop", "_response")
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self._response = response
+        self._loop = loop
+
+    def __del__(self) -> None:
+        # Garbage-collected unclosed. aiohttp's own finaliser does not help here: until its
+        # body has fully arrived, the response stays reachable from its connection's
+        # protocol (the payload's end-of-body callback) and is never collected, so the
+        # connection would stay lent forever. Close it (mid-body: never reused), on the
+        # event loop, as this may run in any thread.
+        response = self._response
+        loop = self._loop
+        if loop is None or response.closed:
+            return
+        try:
+            loop.call_soon_threadsafe(response.close)
+        except RuntimeError:  # the event loop is closed, and the connection with it
+            return
+        if sys.flags.dev_mode or loop.get_debug():
+            warnings.warn(
+                "unclosed r2async response body: its connection was closed when the "
+                "response was garbage-collected; close responses and streams (async with, "
+                "or aclose()) when done",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._response.content

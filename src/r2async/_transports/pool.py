@@ -31,11 +31,13 @@ tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import sys
 import time
+import warnings
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 import anyio
@@ -130,6 +132,12 @@ class ConnectionPool:
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        # Connections whose response body was garbage-collected unclosed: given back (their
+        # place freed) on the event loop by _reclaim, closed at the next request or aclose.
+        self._doomed: list[httpcore.AsyncHTTPConnection] = []
+        # Runs a callback on this pool's event loop, from any thread (bound on first use).
+        self._soon: Callable[..., object] | None = None
+        self._debug = False
 
     @property
     def connections(self) -> list[httpcore.AsyncHTTPConnection]:
@@ -156,6 +164,10 @@ class ConnectionPool:
         origin = url.origin
         key: _Key = (origin.scheme, origin.host, origin.port)
         pool_timeout = request.extensions.get("timeout", {}).get("pool")
+        if self._soon is None:
+            self._bind()
+        if self._doomed:
+            await self._close_doomed()
         while True:
             conn = await self._acquire(key, origin, pool_timeout)
             try:
@@ -214,6 +226,36 @@ class ConnectionPool:
             return waiter.conn
         return self._open(key, origin)
 
+    def _bind(self) -> None:
+        # How a response body collected unclosed (in whatever thread the collector runs)
+        # hands its connection back: a callback on this pool's event loop, where the books
+        # are kept and waiters woken. Looked up once; a pool serves one event loop.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._soon = trio.lowlevel.current_trio_token().run_sync_soon
+            self._debug = sys.flags.dev_mode
+        else:
+            self._soon = loop.call_soon_threadsafe
+            # -X dev turns asyncio's debug mode on too.
+            self._debug = sys.flags.dev_mode or loop.get_debug()
+
+    def _reclaim(self, conn: httpcore.AsyncHTTPConnection) -> None:
+        """Take back the connection of a response body collected unclosed (on the loop)."""
+        if self._busy.pop(conn, None) is None:
+            return
+        # Cut off mid-response at an unknown point: never reused; its place goes on now,
+        # the close (which awaits) happens at the next request or at aclose.
+        self._doomed.append(conn)
+        self._grant_room()
+
+    async def _close_doomed(self) -> None:
+        doomed, self._doomed = self._doomed, []
+        for conn in doomed:
+            await _close(conn)
+
     def _open(self, key: _Key, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
         # Counted in _total by the caller; connects on its first request.
         conn = httpcore.AsyncHTTPConnection(
@@ -244,8 +286,9 @@ class ConnectionPool:
         """Take a connection back from its request: reuse it, hand it on, or close it."""
         key = self._busy.pop(conn)
         # A connection whose connect failed reports itself idle *and* closed; one that never
-        # connected (respx mocks the request) neither: neither is reused.
-        if not self._closed and conn.is_idle() and not conn.is_closed():
+        # connected (respx mocks the request) neither: neither is reused. Nor is one holding
+        # bytes past the end of its response (see _clean).
+        if not self._closed and conn.is_idle() and not conn.is_closed() and _clean(conn):
             if self._waiters:
                 waiter = self._waiters.popleft()
                 waiter.granted = True
@@ -281,7 +324,8 @@ class ConnectionPool:
     async def aclose(self) -> None:
         """Close every connection; requests still using one see it fail."""
         self._closed = True
-        conns = self.connections
+        conns = self.connections + self._doomed
+        self._doomed = []
         self._total -= self._n_idle
         self._idle.clear()
         self._n_idle = 0
@@ -299,6 +343,23 @@ class ConnectionPool:
 async def _close(conn: httpcore.AsyncHTTPConnection) -> None:
     with anyio.CancelScope(shield=True):
         await conn.aclose()
+
+
+def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
+    """Whether an idle connection ended its last response at a clean message boundary.
+
+    h11 keeps the bytes it received past the end of a response and parses them as the
+    answer to the next request sent on the connection: a server that appends anything to a
+    complete response would have it returned as the next call's body (a framing desync).
+    Such a connection is closed, never reused. (Bytes that arrive later, while it is idle,
+    make ``has_expired`` see a readable socket, which closes it too.) httpcore does not
+    expose its h11 state; if that changes, connections are not reused rather than trusted,
+    and tests/unit/transports/test_pool.py's reuse tests fail.
+    """
+    h11_state = getattr(getattr(conn, "_connection", None), "_h11_state", None)
+    if h11_state is None:
+        return False
+    return not h11_state.trailing_data[0]
 
 
 class _PooledStream:
@@ -332,6 +393,30 @@ class _PooledStream:
         except BaseException:
             await self.aclose()
             raise
+
+    def __del__(self) -> None:
+        # Garbage-collected unclosed (the caller neither read it to its end nor closed it):
+        # the connection must not stay lent forever. This may run in any thread, and in the
+        # middle of the pool's own code, so it only schedules the release on the event loop.
+        if self._closed:
+            return
+        self._closed = True
+        pool = self._pool
+        try:
+            soon = pool._soon
+            if soon is not None:
+                soon(pool._reclaim, self._conn)
+        except Exception:  # the event loop is gone, and the connection with it
+            return
+        if pool._debug:
+            warnings.warn(
+                "unclosed r2async response body: its connection was closed when the "
+                "response was garbage-collected; close responses and streams (async with, "
+                "or aclose()) when done",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
 
     async def aclose(self) -> None:
         if self._closed:
