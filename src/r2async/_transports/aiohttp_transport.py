@@ -160,6 +160,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             local_addr=(self._local_address, 0) if self._local_address else None,
             # DNS answers are cached by aiohttp (10 s); nothing else to tune for S3.
         )
+        # Connections that received bytes nobody asked for are closed, not reused.
+        from .aiohttp_protocol import install
+
+        install(connector)
         session: aiohttp.ClientSession = lib.ClientSession(
             connector=connector,
             cookie_jar=lib.DummyCookieJar(),
