@@ -34,7 +34,7 @@ def _protocol() -> Any:
     if _PROTOCOL is None:
         from aiohttp.client_proto import ResponseHandler
 
-        class GuardedResponseHandler(ResponseHandler):  # type: ignore[misc]
+        class GuardedResponseHandler(ResponseHandler):
             """aiohttp's protocol; closed instead of reused after bytes nobody asked for."""
 
             # True from a request's set-up until its answer's body is complete.
