@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import httpx
 
 TimeoutTypes = float | int | httpx.Timeout | None
+
+# A call's overall deadline by default, in seconds: all attempts, the waits between them, and
+# a streamed body until it is closed (see _deadline).
+DEFAULT_DEADLINE = 600.0
 
 
 class _Unset:
@@ -29,6 +34,17 @@ def to_timeout(value: TimeoutTypes, *, name: str = "timeout") -> httpx.Timeout:
     if value <= 0:
         raise ValueError(f"{name} must be > 0 seconds (or None for no timeout)")
     return httpx.Timeout(float(value))
+
+
+def to_deadline(value: object) -> float | None:
+    """``value`` as a deadline in seconds (None: no deadline), or a TypeError/ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("deadline must be seconds (float) or None for no deadline")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("deadline must be a finite number of seconds > 0, or None for none")
+    return float(value)
 
 
 def check_retries(value: object) -> int:

@@ -19,6 +19,7 @@ import httpx
 
 from . import _retry, _xml
 from ._body import StreamLengthError
+from ._deadline import DeadlineStream, deadline_error, passed
 from ._exceptions import APIConnectionError, APIStatusError, APITimeoutError
 from ._headers import HeaderMap, merge_call_headers
 from ._logging import log_attempt, logger
@@ -38,6 +39,7 @@ from ._signing.auth import build_url
 from ._signing.hook_guard import SignedHeaders, check_not_rewritten
 from ._signing.sigv4 import encode_key, uri_encode
 from ._spec import RequestSpec
+from ._transports.call_guard import DEADLINE
 from ._transports.gate import ReleasingStream
 from ._transports.indexed_headers import indexed
 from ._transports.sliced_body import SLICE, SlicedBody
@@ -58,6 +60,7 @@ class Sender(Protocol):
     _operation_headers: dict[str, dict[str, str]]
     _timeout: httpx.Timeout
     _max_retries: int
+    _deadline: float | None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -94,7 +97,16 @@ async def send(
     tmo = client._timeout if timeout is NOT_GIVEN else to_timeout(timeout)
     # send builds the httpx.Request itself, so the client-level timeout would not apply;
     # the per-request extension is what httpx honours.
-    extensions = {"timeout": tmo.as_dict()}
+    extensions: dict[str, Any] = {"timeout": tmo.as_dict()}
+    # The call's overall deadline: r2async's transports enforce it on every wire operation
+    # (see _deadline); for any other, each attempt runs in a cancel scope.
+    deadline = client._deadline
+    deadline_at: float | None = None
+    scoped = False
+    if deadline is not None:
+        deadline_at = time.monotonic() + deadline
+        extensions[DEADLINE] = deadline_at
+        scoped = not session.bounds_calls
     await _frame_body(spec, merged)
     # Request event hooks of a user's http_client run after signing: guard the signed parts.
     guard = bool(http.event_hooks["request"])
@@ -107,29 +119,80 @@ async def send(
         status: int | None = None
         retry_headers: Mapping[str, str] | None = None
         try:
-            response, permit = await _exchange(session, http, direct, request, tmo.pool)
-            status = response.status_code
-            answered, data = await _settle(
-                spec, request, response, permit, stream, signed, signed_url
-            )
+            if scoped:
+                assert deadline_at is not None
+                import anyio
+
+                with anyio.fail_after(max(0.0, deadline_at - started)):
+                    response, permit = await _exchange(session, http, direct, request, tmo.pool)
+                    status = response.status_code
+                    answered, data = await _settle(
+                        spec, request, response, permit, stream, signed, signed_url
+                    )
+            else:
+                response, permit = await _exchange(session, http, direct, request, tmo.pool)
+                status = response.status_code
+                answered, data = await _settle(
+                    spec, request, response, permit, stream, signed, signed_url
+                )
             if answered:
                 _log(spec, attempt, status, started)
+                if stream and deadline_at is not None:
+                    response.stream = _held_to_deadline(
+                        response, spec, url, deadline, deadline_at, scoped
+                    )
                 return response, data
             error = status_error(spec, response, data)
             retry_headers = response.headers
             retryable = is_retryable(error.status_code, error.code)
         except StreamLengthError:
             raise
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, TimeoutError) as exc:
+            if deadline_at is not None and passed(deadline_at):
+                assert deadline is not None
+                scrub(request)
+                late = deadline_error(spec.operation, spec.method, url, deadline)
+                _log(spec, attempt, status, started, late)
+                raise late from exc
+            if not isinstance(exc, httpx.TransportError):
+                raise
             error, retryable = _transport_error(spec, url, request, exc, tmo)
         delay = _retry_delay(
             spec, error, retryable, attempt, client._max_retries, status, retry_headers
         )
+        if (
+            delay is not None
+            and deadline_at is not None
+            and time.monotonic() + delay >= deadline_at
+        ):
+            add_note(error, f"not retried: the call's deadline of {deadline:g} s would pass first")
+            delay = None
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
             raise error
         await _retry.sleep(delay)
         attempt += 1
+
+
+def _held_to_deadline(
+    response: httpx.Response,
+    spec: RequestSpec,
+    url: httpx.URL,
+    deadline: float | None,
+    deadline_at: float,
+    scoped: bool,
+) -> DeadlineStream:
+    # A streamed body stays under the call's deadline until it is closed.
+    assert deadline is not None and isinstance(response.stream, httpx.AsyncByteStream)
+    return DeadlineStream(
+        response.stream,
+        operation=spec.operation,
+        method=spec.method,
+        url=url,
+        deadline=deadline,
+        deadline_at=deadline_at,
+        enforce=scoped,
+    )
 
 
 def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:

@@ -6,6 +6,7 @@ The httpx client and the transport behind it are created on first use, so that c
 
 from __future__ import annotations
 
+import sys
 from typing import Literal
 
 import httpx
@@ -21,7 +22,17 @@ _TRANSPORTS = ("httpx", "aiohttp")
 class Session:
     """State shared by a client and every ``with_options`` view of it."""
 
-    __slots__ = ("auth", "closed", "endpoint", "gate", "http", "owns_http", "settings", "transport")
+    __slots__ = (
+        "auth",
+        "bounds_calls",
+        "closed",
+        "endpoint",
+        "gate",
+        "http",
+        "owns_http",
+        "settings",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -43,6 +54,10 @@ class Session:
         self.owns_http = http is None
         self.closed = False
         self.gate = Gate.for_client(http) if http is not None else None
+        # Whether the transport enforces a call's deadline itself (else _send does).
+        self.bounds_calls = http is not None and enforces_deadline(
+            getattr(http, "_transport", None)
+        )
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
@@ -78,6 +93,7 @@ class Session:
             # A given httpcore pool needs the queue in front of it (see Gate); for r2async's
             # pool, which queues in O(1) itself, and for aiohttp's, for_client gives None.
             self.gate = Gate.for_client(self.http)
+            self.bounds_calls = enforces_deadline(transport)
         return self.http
 
     async def aclose(self) -> None:
@@ -87,6 +103,19 @@ class Session:
         elif isinstance(self.transport, httpx.AsyncBaseTransport):
             # Given to R2Client but never used: still r2async's to close.
             await self.transport.aclose()
+
+
+def enforces_deadline(transport: object) -> bool:
+    """Whether ``transport`` honours the ``r2async.deadline`` extension (r2async's own do)."""
+    # Looked up, not imported: neither can be one unless its module is loaded.
+    for module, name in (
+        ("r2async._transports.pool", "PoolTransport"),
+        ("r2async._transports.aiohttp_transport", "AiohttpTransport"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(transport, getattr(loaded, name)):
+            return True
+    return False
 
 
 def check_transport(transport: object, http_client: httpx.AsyncClient | None) -> None:

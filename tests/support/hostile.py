@@ -150,6 +150,10 @@ class HostileServer:
             await self._handler(conn)
         except (ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError):
             pass
+        except asyncio.CancelledError:
+            # Stopped by _stop. Ending normally, not cancelled: asyncio 3.11's own done-callback
+            # for client_connected_cb tasks calls task.exception(), which raises on those.
+            pass
         finally:
             self._tasks.discard(task)  # type: ignore[arg-type]
             writer.close()

@@ -29,13 +29,17 @@ created, so that importing r2async never pays for it.
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 import sys
+import time
 import warnings
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
+
+from .call_guard import DEADLINE
 
 if TYPE_CHECKING:
     import aiohttp
@@ -178,18 +182,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._loop = loop
         return session
 
-    def _timeout(self, extension: Any) -> aiohttp.ClientTimeout:
+    def _timeout(self, extension: Any, deadline: float | None) -> aiohttp.ClientTimeout:
         if not isinstance(extension, dict):
             extension = {}
         connect = extension.get("connect")
         pool = extension.get("pool")
         read = extension.get("read")
-        key = (connect, pool, read)
+        total = None
+        if deadline is not None:
+            # The call's deadline (see call_guard): aiohttp's total timeout bounds the whole
+            # exchange, its body included until released. Rounded up to 0.1 s so that the
+            # timeouts stay few and cached (aiohttp rounds longer ones to whole seconds).
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise httpx.ReadTimeout("the call's deadline passed")
+            total = math.ceil(left * 10) / 10
+        key = (connect, pool, read, total)
         timeout = self._timeouts.get(key)
         if timeout is None:
             budget = None if connect is None or pool is None else connect + pool
             timeout = self._aiohttp.ClientTimeout(
-                total=None, connect=budget, sock_connect=connect, sock_read=read
+                total=total, connect=budget, sock_connect=connect, sock_read=read
             )
             if len(self._timeouts) >= _TIMEOUT_CACHE_SIZE:
                 self._timeouts.clear()
@@ -232,7 +245,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=self._timeout(request.extensions.get("timeout")),
+                timeout=self._timeout(
+                    request.extensions.get("timeout"), request.extensions.get(DEADLINE)
+                ),
                 server_hostname=_sni(request),
             )
         except Exception as exc:

@@ -44,6 +44,8 @@ import anyio
 import httpcore
 import httpx
 
+from .call_guard import DEADLINE, CallGuard, GuardedBackend
+
 _Key = tuple[bytes, bytes, int]
 
 
@@ -91,6 +93,25 @@ class PoolTransport(httpx.AsyncHTTPTransport):
         return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
 
+class _Connection(httpcore.AsyncHTTPConnection):
+    """httpcore's HTTP/1.1 connection, its network stream bounded per call (see call_guard)."""
+
+    def __init__(
+        self,
+        origin: httpcore.Origin,
+        ssl_context: ssl.SSLContext | None,
+        keepalive_expiry: float | None,
+        backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        self.guard = CallGuard()
+        super().__init__(
+            origin=origin,
+            ssl_context=ssl_context,
+            keepalive_expiry=keepalive_expiry,
+            network_backend=GuardedBackend(backend, self.guard),
+        )
+
+
 class _Waiter:
     """A request queued for a connection; ``granted`` once a release picked it."""
 
@@ -101,7 +122,7 @@ class _Waiter:
         self.event = anyio.Event()
         self.granted = False
         # The connection handed over, or None for room to open a new one.
-        self.conn: httpcore.AsyncHTTPConnection | None = None
+        self.conn: _Connection | None = None
 
 
 class ConnectionPool:
@@ -124,23 +145,26 @@ class ConnectionPool:
         )
         self._keepalive_expiry = limits.keepalive_expiry
         # Per origin, idle connections with the time each became idle, oldest first.
-        self._idle: dict[_Key, deque[tuple[httpcore.AsyncHTTPConnection, float]]] = {}
+        self._idle: dict[_Key, deque[tuple[_Connection, float]]] = {}
         self._n_idle = 0
         # Connections lent to a request, with their origin.
-        self._busy: dict[httpcore.AsyncHTTPConnection, _Key] = {}
+        self._busy: dict[_Connection, _Key] = {}
         # Idle + busy + room granted to a waiter that has yet to open its connection.
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
         # Connections whose response body was garbage-collected unclosed: given back (their
         # place freed) on the event loop by _reclaim, closed at the next request or aclose.
-        self._doomed: list[httpcore.AsyncHTTPConnection] = []
+        self._doomed: list[_Connection] = []
+        # Opens the connections' sockets (under each one's CallGuard); the one httpcore would
+        # pick for the event loop (trio's own under trio), chosen in _bind.
+        self._backend: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()
         # Runs a callback on this pool's event loop, from any thread (bound on first use).
         self._soon: Callable[..., object] | None = None
         self._debug = False
 
     @property
-    def connections(self) -> list[httpcore.AsyncHTTPConnection]:
+    def connections(self) -> list[_Connection]:
         """The open connections, idle and busy."""
         idle = [conn for stack in self._idle.values() for conn, _ in stack]
         return idle + list(self._busy)
@@ -163,13 +187,16 @@ class ConnectionPool:
             )
         origin = url.origin
         key: _Key = (origin.scheme, origin.host, origin.port)
-        pool_timeout = request.extensions.get("timeout", {}).get("pool")
+        extensions = request.extensions
+        pool_timeout = extensions.get("timeout", {}).get("pool")
+        deadline = extensions.get(DEADLINE)
         if self._soon is None:
             self._bind()
         if self._doomed:
             await self._close_doomed()
         while True:
-            conn = await self._acquire(key, origin, pool_timeout)
+            conn = await self._acquire(key, origin, pool_timeout, deadline)
+            conn.guard.arm(deadline)
             try:
                 response = await conn.handle_async_request(request)
             except httpcore.ConnectionNotAvailable:
@@ -184,8 +211,8 @@ class ConnectionPool:
             return response
 
     async def _acquire(
-        self, key: _Key, origin: httpcore.Origin, wait_for: float | None
-    ) -> httpcore.AsyncHTTPConnection:
+        self, key: _Key, origin: httpcore.Origin, wait_for: float | None, deadline: float | None
+    ) -> _Connection:
         stack = self._idle.get(key)
         while stack:
             conn, _ = stack.pop()
@@ -205,6 +232,10 @@ class ConnectionPool:
             # Full, but with idle connections to other origins: replace one.
             await _close(self._pop_any_idle())
             return self._open(key, origin)
+        if deadline is not None:
+            # The wait for a connection counts against the call's deadline too.
+            left = max(0.0, deadline - time.monotonic())
+            wait_for = left if wait_for is None else min(wait_for, left)
         waiter = _Waiter(key)
         self._waiters.append(waiter)
         try:
@@ -237,12 +268,13 @@ class ConnectionPool:
 
             self._soon = trio.lowlevel.current_trio_token().run_sync_soon
             self._debug = sys.flags.dev_mode
+            self._backend = httpcore.TrioBackend()
         else:
             self._soon = loop.call_soon_threadsafe
             # -X dev turns asyncio's debug mode on too.
             self._debug = sys.flags.dev_mode or loop.get_debug()
 
-    def _reclaim(self, conn: httpcore.AsyncHTTPConnection) -> None:
+    def _reclaim(self, conn: _Connection) -> None:
         """Take back the connection of a response body collected unclosed (on the loop)."""
         if self._busy.pop(conn, None) is None:
             return
@@ -256,17 +288,13 @@ class ConnectionPool:
         for conn in doomed:
             await _close(conn)
 
-    def _open(self, key: _Key, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+    def _open(self, key: _Key, origin: httpcore.Origin) -> _Connection:
         # Counted in _total by the caller; connects on its first request.
-        conn = httpcore.AsyncHTTPConnection(
-            origin=origin,
-            ssl_context=self._ssl_context,
-            keepalive_expiry=self._keepalive_expiry,
-        )
+        conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
         self._busy[conn] = key
         return conn
 
-    def _pop_any_idle(self) -> httpcore.AsyncHTTPConnection:
+    def _pop_any_idle(self) -> _Connection:
         for stack in self._idle.values():
             if stack:
                 self._n_idle -= 1
@@ -282,7 +310,7 @@ class ConnectionPool:
         else:
             self._total -= 1
 
-    async def _release(self, conn: httpcore.AsyncHTTPConnection) -> None:
+    async def _release(self, conn: _Connection) -> None:
         """Take a connection back from its request: reuse it, hand it on, or close it."""
         key = self._busy.pop(conn)
         # A connection whose connect failed reports itself idle *and* closed; one that never
@@ -371,7 +399,7 @@ class _PooledStream:
         self,
         stream: AsyncIterable[bytes],
         pool: ConnectionPool,
-        conn: httpcore.AsyncHTTPConnection,
+        conn: _Connection,
     ) -> None:
         self._stream = stream
         self._pool = pool
