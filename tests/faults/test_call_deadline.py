@@ -1,4 +1,4 @@
-"""Every call ends by its overall deadline, however a server paces its bytes; interim answers are capped.
+"""Every call ends by its overall deadline however a server paces its bytes; 1xx runs are capped.
 
 Issue 13, item 10: a body dripped one byte at a time, or an endless run of ``100 Continue``,
 held a call past its timeout forever (the per-phase timeouts restart with every byte). A call
