@@ -143,3 +143,38 @@ async def test_a_dropped_stream_warns_in_debug_mode(server: HostileServer, trans
         await anyio.lowlevel.checkpoint()
         await _in_use_drops_to_zero(chosen)
         assert (await r2.get_object("bucket", "key")).body == BODY
+
+
+async def _a_waiter_gets_the_reclaimed_place(url: str) -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    transport = PoolTransport(limits=limits)
+    async with _client(url, transport) as r2:
+        stream = r2.stream_object("bucket", "key")
+        await stream.__aenter__()
+        got: list[bytes] = []
+
+        async def waiter() -> None:
+            got.append((await r2.get_object("bucket", "key")).body)
+
+        with anyio.fail_after(20):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(waiter)
+                for _ in range(1000):  # until the waiter queues for the one connection
+                    if transport.pool.waiting:
+                        break
+                    await anyio.sleep(0.001)
+                assert transport.pool.waiting == 1
+                del stream
+                gc.collect()
+        assert got == [BODY]
+    assert transport.pool.in_use == 0
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_a_queued_request_gets_the_place_of_a_dropped_stream(
+    server: HostileServer, backend: str
+) -> None:
+    async def main() -> None:
+        await _a_waiter_gets_the_reclaimed_place(server.url)
+
+    anyio.run(main, backend=backend)

@@ -1,4 +1,4 @@
-"""aiohttp's connection protocol, refusing reuse of a connection that received unasked-for bytes.
+"""aiohttp's connection protocol: no reuse after unasked-for bytes, and few interim answers.
 
 aiohttp parses whatever arrives on an idle pooled connection as the answer to the next
 request sent on it: a server (or a middlebox) that writes a response nobody asked for, or
@@ -8,6 +8,11 @@ before the next request is set up mark the connection unusable, and the connecto
 check (``is_connected``) then closes it instead of handing it out. Extra bytes arriving in
 the same read as the end of an answer are queued by aiohttp as a message of their own,
 which aiohttp's own ``should_close`` already refuses to reuse.
+
+Like httpcore, aiohttp reads interim (1xx) responses in a loop without a limit, so a server
+sending ``100 Continue`` forever holds a request until its deadline; here more than
+``call_guard.MAX_INTERIM`` of them to one request fail it (a ``RemoteProtocolError`` through
+the transport's error mapping) and close the connection.
 
 The protocol class is swapped in through the connector's ``_factory`` (a private name,
 checked by tests/faults/test_framing_desync.py); aiohttp is imported on first use only.
@@ -33,6 +38,9 @@ def _protocol() -> Any:
     global _PROTOCOL
     if _PROTOCOL is None:
         from aiohttp.client_proto import ResponseHandler
+        from aiohttp.http_exceptions import HttpProcessingError
+
+        from .call_guard import MAX_INTERIM
 
         class GuardedResponseHandler(ResponseHandler):
             """aiohttp's protocol; closed instead of reused after bytes nobody asked for."""
@@ -41,11 +49,30 @@ def _protocol() -> Any:
             _asked = False
             # Bytes arrived while nothing was asked: never reuse this connection.
             _unsolicited = False
+            # Interim responses to the current request.
+            _interim = 0
 
             def set_response_params(self, **kwargs: Any) -> None:
                 super().set_response_params(**kwargs)
                 self._asked = True
                 self._asked_after = self._payload
+                self._interim = 0
+
+            def feed_data(self, data: Any, size: int = 0) -> None:
+                # One parsed response (message, payload); count the interim ones.
+                code = data[0].code
+                if 100 <= code < 200 and code != 101:
+                    self._interim += 1
+                    if self._interim > MAX_INTERIM:
+                        if self._interim == MAX_INTERIM + 1:
+                            self.set_exception(
+                                HttpProcessingError(
+                                    message=f"the server sent more than {MAX_INTERIM} "
+                                    "interim (1xx) responses"
+                                )
+                            )
+                        return
+                super().feed_data(data, size)
 
             def data_received(self, data: bytes) -> None:
                 if data and not self._asked:
