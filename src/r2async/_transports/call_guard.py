@@ -39,6 +39,7 @@ _START, _INTERIM, _FINAL = 0, 1, 2
 # The end of a header block, as h11 finds it (it also accepts a bare LF line ending).
 _BLANK_LINE = re.compile(b"\n\r?\n")
 _STATUS_LINE = 12  # len(b"HTTP/1.1 100")
+_monotonic = time.monotonic
 
 
 class CallGuard:
@@ -72,7 +73,13 @@ class CallGuard:
 
     def received(self, data: bytes) -> None:
         """Look at received bytes until the final response starts (count interim ones)."""
-        if self._state == _FINAL:
+        state = self._state
+        if state == _START and not self._head and len(data) >= _STATUS_LINE and data[9] != 0x31:
+            # The usual case: a whole status line, not 1xx. (Anything that is not HTTP at all
+            # is h11's to refuse.)
+            self._state = _FINAL
+            return
+        if state == _FINAL:
             return
         pos = 0
         end = len(data)
@@ -118,17 +125,27 @@ class GuardedStream(httpcore.AsyncNetworkStream):
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         guard = self._guard
-        if guard.deadline is not None:
-            timeout = guard.left(timeout, httpcore.ReadTimeout)
+        deadline = guard.deadline
+        if deadline is not None:
+            # guard.left, inlined: this runs for every read.
+            left = deadline - _monotonic()
+            if left <= 0:
+                raise httpcore.ReadTimeout("the call's deadline passed")
+            if timeout is None or timeout > left:
+                timeout = left
         data = await self._stream.read(max_bytes, timeout)
         if guard._state != _FINAL:
             guard.received(data)
         return data
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        guard = self._guard
-        if guard.deadline is not None:
-            timeout = guard.left(timeout, httpcore.WriteTimeout)
+        deadline = self._guard.deadline
+        if deadline is not None:
+            left = deadline - _monotonic()
+            if left <= 0:
+                raise httpcore.WriteTimeout("the call's deadline passed")
+            if timeout is None or timeout > left:
+                timeout = left
         await self._stream.write(buffer, timeout)
 
     async def aclose(self) -> None:

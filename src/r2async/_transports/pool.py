@@ -384,10 +384,12 @@ def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
     expose its h11 state; if that changes, connections are not reused rather than trusted,
     and tests/unit/transports/test_pool.py's reuse tests fail.
     """
-    h11_state = getattr(getattr(conn, "_connection", None), "_h11_state", None)
-    if h11_state is None:
+    http11: Any = conn._connection
+    try:
+        trailing: bytes = http11._h11_state.trailing_data[0]
+    except AttributeError:
         return False
-    return not h11_state.trailing_data[0]
+    return not trailing
 
 
 class _PooledStream:
