@@ -39,7 +39,7 @@ from ._signing.auth import build_url
 from ._signing.hook_guard import SignedHeaders, check_not_rewritten
 from ._signing.sigv4 import encode_key, uri_encode
 from ._spec import RequestSpec
-from ._transports.call_guard import DEADLINE
+from ._transports import DEADLINE
 from ._transports.gate import ReleasingStream
 from ._transports.indexed_headers import indexed
 from ._transports.sliced_body import SLICE, SlicedBody

@@ -19,7 +19,12 @@ What this adapter guarantees, so that r2async behaves the same on either transpo
   (a file read error, a length mismatch) is re-raised as it is;
 * httpx's timeout extension is honoured: ``connect`` (TCP and TLS), ``pool`` (added to the
   connect budget, as aiohttp waits for a pooled connection and connects under one timer)
-  and ``read`` (between received chunks); aiohttp has no per-write timeout.
+  and ``read`` (between received chunks); aiohttp has no per-write timeout;
+* a call's overall deadline (the ``r2async.deadline`` extension) becomes aiohttp's ``total``
+  timeout, which bounds the whole exchange, a streamed body included until it is released;
+* a response body garbage-collected unclosed closes its connection, a connection that
+  received bytes nobody asked for is not reused, and more than a few interim (1xx)
+  responses fail the request (see ``aiohttp_protocol``).
 
 aiohttp runs on asyncio only: under trio, use the default transport. aiohttp itself is an
 optional dependency (``pip install 'r2async[fast]'``), imported when the first transport is
@@ -39,7 +44,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
 
-from .call_guard import DEADLINE
+from . import DEADLINE
 
 if TYPE_CHECKING:
     import aiohttp

@@ -29,8 +29,6 @@ from typing import Any
 
 import httpcore
 
-# The request extension carrying a call's deadline (a time.monotonic() value).
-DEADLINE = "r2async.deadline"
 # Interim (1xx, other than 101) responses accepted before the final one. R2 sends none
 # (r2async never asks for 100-continue); a few 103 Early Hints would still pass.
 MAX_INTERIM = 8

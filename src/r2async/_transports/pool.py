@@ -20,6 +20,12 @@ surplus connections age out instead of being cycled through), checks only that o
 expiry, opens a new one below the limit, and otherwise queues in FIFO order; a release hands
 the connection straight to the first queued request. Every step is O(1).
 
+Beyond httpcore's: a connection is reused only at a clean message boundary (``_clean``); a
+response body garbage-collected unclosed gives its connection back, closed (with a
+``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``); and each connection's
+network stream holds a request to its call's deadline and caps interim responses
+(``call_guard``).
+
 The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
 timeouts, server-closed detection), and ``PoolTransport`` is httpx's own
 ``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
@@ -44,7 +50,8 @@ import anyio
 import httpcore
 import httpx
 
-from .call_guard import DEADLINE, CallGuard, GuardedBackend
+from . import DEADLINE
+from .call_guard import CallGuard, GuardedBackend
 
 _Key = tuple[bytes, bytes, int]
 
