@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         BadRequestError,
         ConflictError,
         CredentialsError,
+        DeadlineExceededError,
         IntegrityError,
         InternalServerError,
         InvalidPartError,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
         R2Error,
         RateLimitError,
         ResponseParseError,
+        ResponseTooLargeError,
     )
     from ._headers import DateLike, HeaderMap, StorageClass
     from ._models import (
@@ -129,6 +131,7 @@ __all__ = [
     "CredentialsError",
     "CredentialsProvider",
     "DateLike",
+    "DeadlineExceededError",
     "DeleteBucketCorsResult",
     "DeleteBucketLifecycleResult",
     "DeleteBucketResult",
@@ -182,6 +185,7 @@ __all__ = [
     "R2Model",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
     "SigV4Auth",
     "StorageClass",
     "TimeoutTypes",
@@ -262,6 +266,8 @@ _LAZY: dict[str, str] = {
     "R2Model": "._models",
     "RateLimitError": "._exceptions",
     "ResponseParseError": "._exceptions",
+    "ResponseTooLargeError": "._exceptions",
+    "DeadlineExceededError": "._exceptions",
     "SigV4Auth": "._signing.auth",
     "UploadPartCopyResult": "._models_multipart",
     "UploadPartResult": "._models_multipart",

@@ -4,6 +4,7 @@
 R2Error
 ├── APIConnectionError            transport failure after retries (cause chained)
 │   └── APITimeoutError
+│       └── DeadlineExceededError the call's overall deadline passed (never retried)
 ├── APIStatusError                status_code, code, message, request_id, bucket, key
 │   ├── NotModifiedError 304
 │   ├── BadRequestError 400
@@ -24,6 +25,7 @@ R2Error
 ├── CredentialsError              a credentials provider failed, hung or returned no Credentials
 ├── IntegrityError                the data received does not match what was promised
 └── ResponseParseError            the server answered something r2async cannot read
+    └── ResponseTooLargeError     a body over the caller's cap (``get_object(max_size=)``)
 ```
 
 Input mistakes are not in this tree: they raise ``ValueError``/``TypeError`` before any I/O.
@@ -42,6 +44,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "CredentialsError",
+    "DeadlineExceededError",
     "IntegrityError",
     "InternalServerError",
     "InvalidPartError",
@@ -58,6 +61,7 @@ __all__ = [
     "R2Error",
     "RateLimitError",
     "ResponseParseError",
+    "ResponseTooLargeError",
 ]
 
 
@@ -98,8 +102,16 @@ class APITimeoutError(APIConnectionError):
     """The request timed out (connect, read, write or pool timeout)."""
 
 
+class DeadlineExceededError(APITimeoutError):
+    """The call's overall deadline (``R2Client(deadline=)``) passed; never retried."""
+
+
 class ResponseParseError(R2Error):
     """The server's response could not be parsed (malformed, unsafe or oversized XML)."""
+
+
+class ResponseTooLargeError(ResponseParseError):
+    """A response body larger than the caller allowed (``get_object(max_size=)``)."""
 
 
 class IntegrityError(R2Error):

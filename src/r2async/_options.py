@@ -9,6 +9,10 @@ import httpx
 
 TimeoutTypes = float | int | httpx.Timeout | None
 
+# A call's overall deadline by default, in seconds: all attempts, the waits between them, and
+# a streamed body until it is closed (see _deadline).
+DEFAULT_DEADLINE = 600.0
+
 
 class _Unset:
     def __repr__(self) -> str:
@@ -47,6 +51,17 @@ def _check_seconds(value: object, name: str) -> float:
         raise ValueError(
             f"{name}={value!r}: use a positive, finite number of seconds (or None for no timeout)"
         )
+    return float(value)
+
+
+def to_deadline(value: object) -> float | None:
+    """``value`` as a deadline in seconds (None: no deadline), or a TypeError/ValueError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError("deadline must be seconds (float) or None for no deadline")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError("deadline must be a finite number of seconds > 0, or None for none")
     return float(value)
 
 

@@ -14,6 +14,7 @@ from ._exceptions import (
     APIConnectionError,
     APIStatusError,
     ResponseParseError,
+    ResponseTooLargeError,
     default_code,
     status_error_class,
 )
@@ -38,6 +39,8 @@ async def read_body(response: httpx.Response, spec: RequestSpec) -> bytes:
         await response.aclose()
         return b""
     if spec.raw_body:
+        if spec.max_body is not None:
+            return await _read_capped(response, spec, spec.max_body)
         # Object data: the stored bytes exactly, no content decoding. h11 raises if the
         # connection closes before Content-Length bytes arrived.
         chunks = [chunk async for chunk in response.aiter_raw()]
@@ -60,6 +63,26 @@ async def read_body(response: httpx.Response, spec: RequestSpec) -> bytes:
     except httpx.DecodingError as exc:
         raise ResponseParseError(f"{what}: undecodable body ({exc})") from None
     return bytes(buf)
+
+
+async def _read_capped(response: httpx.Response, spec: RequestSpec, cap: int) -> bytes:
+    # Object data the caller capped: refused on its declared length before any of it is
+    # read, and again as it arrives (a length can be absent, or the body chunked).
+    declared = response.headers.get("content-length")
+    what = f"{spec.operation}: the body of {spec.key!r}"
+    fix = "raise max_size=, or read it with stream_object()"
+    if declared is not None and declared.isdigit() and int(declared) > cap:
+        raise ResponseTooLargeError(
+            f"{what} is {declared} bytes (Content-Length), over max_size={cap}; {fix}"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_raw():
+        size += len(chunk)
+        if size > cap:
+            raise ResponseTooLargeError(f"{what} exceeded max_size={cap} bytes; {fix}")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def read_error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:

@@ -20,6 +20,7 @@ import httpx
 
 from . import _retry, _tracing, _xml
 from ._body import StreamLengthError
+from ._deadline import DeadlineStream, deadline_error, passed
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -46,6 +47,7 @@ from ._signing.auth import build_url
 from ._signing.hook_guard import GuardedRequest, SignedHeaders, check_not_rewritten
 from ._signing.sigv4 import encode_key, uri_encode
 from ._spec import RequestSpec
+from ._transports import DEADLINE
 from ._transports.gate import ReleasingStream
 from ._transports.indexed_headers import indexed
 from ._transports.sliced_body import SLICE, SlicedBody
@@ -67,6 +69,7 @@ class Sender(Protocol):
     _operation_headers: dict[str, dict[str, str]]
     _timeout: httpx.Timeout
     _max_retries: int
+    _deadline: float | None
 
 
 def sha256_hex(data: bytes) -> str:
@@ -127,7 +130,16 @@ async def _attempts(
     tmo = client._timeout if timeout is NOT_GIVEN else to_timeout(timeout)
     # send builds the httpx.Request itself, so the client-level timeout would not apply;
     # the per-request extension is what httpx honours.
-    extensions = {"timeout": tmo.as_dict()}
+    extensions: dict[str, Any] = {"timeout": tmo.as_dict()}
+    # The call's overall deadline: r2async's transports enforce it on every wire operation
+    # (see _deadline); for any other, each attempt runs in a cancel scope.
+    deadline = client._deadline
+    deadline_at: float | None = None
+    scoped = False
+    if deadline is not None:
+        deadline_at = time.monotonic() + deadline
+        extensions[DEADLINE] = deadline_at
+        scoped = not session.bounds_calls
     await _frame_body(spec, merged)
     # A conditional write may have been applied by an attempt whose answer was lost; a repeat
     # would then see that write and fail with 412. Not repeated once it may have been sent.
@@ -149,13 +161,28 @@ async def _attempts(
             assert auth is not None
             request, signed = _signed_request(auth, spec, url, merged, extensions, guard)
             signed_url = request.url
-            response, permit = await _exchange(session, http, direct, request, tmo.pool)
-            status = response.status_code
-            answered, data = await _settle(
-                spec, request, response, permit, stream, signed, signed_url
-            )
+            if scoped:
+                assert deadline_at is not None
+                import anyio
+
+                with anyio.fail_after(max(0.0, deadline_at - started)):
+                    response, permit = await _exchange(session, http, direct, request, tmo.pool)
+                    status = response.status_code
+                    answered, data = await _settle(
+                        spec, request, response, permit, stream, signed, signed_url
+                    )
+            else:
+                response, permit = await _exchange(session, http, direct, request, tmo.pool)
+                status = response.status_code
+                answered, data = await _settle(
+                    spec, request, response, permit, stream, signed, signed_url
+                )
             if answered:
                 _log(spec, attempt, status, started)
+                if stream and deadline_at is not None:
+                    response.stream = _held_to_deadline(
+                        response, spec, url, deadline, deadline_at, scoped
+                    )
                 return response, data
             error = status_error(spec, response, data)
             if (
@@ -176,12 +203,28 @@ async def _attempts(
             raise
         except CredentialsError as exc:
             error, retryable = exc, exc.retryable
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, TimeoutError) as exc:
             assert request is not None
+            if deadline_at is not None and passed(deadline_at):
+                assert deadline is not None
+                scrub(request)
+                late = deadline_error(spec.operation, spec.method, url, deadline)
+                _log(spec, attempt, status, started, late)
+                # A copy without its traceback: the live one's frames hold the request as sent.
+                raise late from detached(exc)
+            if not isinstance(exc, httpx.TransportError):
+                raise
             error, retryable = _transport_error(spec, url, request, exc, tmo, repeatable)
         delay = _retry_delay(
             spec, error, retryable, attempt, client._max_retries, status, retry_headers, condition
         )
+        if (
+            delay is not None
+            and deadline_at is not None
+            and time.monotonic() + delay >= deadline_at
+        ):
+            add_note(error, f"not retried: the call's deadline of {deadline:g} s would pass first")
+            delay = None
         _log(spec, attempt, status, started, error, delay)
         if delay is None:
             raise error
@@ -225,6 +268,27 @@ def _correct_clock(session: Session, request: httpx.Request, headers: Mapping[st
             "behind" if offset > 0 else "ahead of",
         )
     return True
+
+
+def _held_to_deadline(
+    response: httpx.Response,
+    spec: RequestSpec,
+    url: httpx.URL,
+    deadline: float | None,
+    deadline_at: float,
+    scoped: bool,
+) -> DeadlineStream:
+    # A streamed body stays under the call's deadline until it is closed.
+    assert deadline is not None and isinstance(response.stream, httpx.AsyncByteStream)
+    return DeadlineStream(
+        response.stream,
+        operation=spec.operation,
+        method=spec.method,
+        url=url,
+        deadline=deadline,
+        deadline_at=deadline_at,
+        enforce=scoped,
+    )
 
 
 def request_url(endpoint: httpx.URL, spec: RequestSpec) -> httpx.URL:

@@ -33,6 +33,7 @@ class Session:
 
     __slots__ = (
         "auth",
+        "bounds_calls",
         "clock_offset",
         "closed",
         "endpoint",
@@ -78,6 +79,10 @@ class Session:
         self.owns_http = http is None
         self.closed = False
         self.gate = Gate.for_client(http) if http is not None else None
+        # Whether the transport enforces a call's deadline itself (else _send does).
+        self.bounds_calls = http is not None and enforces_deadline(
+            getattr(http, "_transport", None)
+        )
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
@@ -168,6 +173,7 @@ class Session:
             # A given httpcore pool needs the queue in front of it (see Gate); for r2async's
             # pool, which queues in O(1) itself, and for aiohttp's, for_client gives None.
             self.gate = Gate.for_client(self.http)
+            self.bounds_calls = enforces_deadline(transport)
         return self.http
 
     async def aclose(self) -> None:
@@ -185,6 +191,19 @@ def _running_asyncio_loop() -> object:
     # scripts that never make a request need not pay; when it is not imported, no loop runs.
     asyncio = sys.modules.get("asyncio")
     return None if asyncio is None else asyncio._get_running_loop()
+
+
+def enforces_deadline(transport: object) -> bool:
+    """Whether ``transport`` honours the ``r2async.deadline`` extension (r2async's own do)."""
+    # Looked up, not imported: neither can be one unless its module is loaded.
+    for module, name in (
+        ("r2async._transports.pool", "PoolTransport"),
+        ("r2async._transports.aiohttp_transport", "AiohttpTransport"),
+    ):
+        loaded = sys.modules.get(module)
+        if loaded is not None and isinstance(transport, getattr(loaded, name)):
+            return True
+    return False
 
 
 def check_transport(transport: object, http_client: httpx.AsyncClient | None) -> None:

@@ -26,6 +26,7 @@ class RequestSpec:
         error_in_200: whether a 200 response may carry an ``<Error>`` document.
         raw_body: read the response body exactly as sent (no content decoding): object data.
         not_found: the exception class for a bodiless 404 (HEAD).
+        max_body: the most body bytes the caller accepts (raw bodies; None for no cap).
     """
 
     operation: str
@@ -39,6 +40,7 @@ class RequestSpec:
     error_in_200: bool = False
     raw_body: bool = False
     not_found: type[APIStatusError] | None = None
+    max_body: int | None = None
 
     def __repr__(self) -> str:
         # The headers may hold an SSE-C key: shown redacted, as in logs.

@@ -9,7 +9,14 @@ import httpx
 
 from .._config import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, resolve
 from .._headers import HeaderMap, check_headers, check_operation_headers
-from .._options import NOT_GIVEN, TimeoutTypes, check_retries, to_timeout
+from .._options import (
+    DEFAULT_DEADLINE,
+    NOT_GIVEN,
+    TimeoutTypes,
+    check_retries,
+    to_deadline,
+    to_timeout,
+)
 from .._send import merged_headers, request_url, send
 from .._session import Session, TransportChoice, check_transport
 from .._signing.credentials import Credentials
@@ -46,6 +53,7 @@ class _ClientBase:
     _operation_headers: dict[str, dict[str, str]]
     _timeout: httpx.Timeout
     _max_retries: int
+    _deadline: float | None
 
     # The one send path (see r2async._send), bound as a method: no extra frame per request.
     _send = send
@@ -64,6 +72,7 @@ class _ClientBase:
         operation_headers: Mapping[str, HeaderMap] | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         max_retries: int = DEFAULT_MAX_RETRIES,
+        deadline: float | None = DEFAULT_DEADLINE,
         http_client: httpx.AsyncClient | None = None,
         transport: TransportChoice | httpx.AsyncBaseTransport = "httpx",
         credentials: Credentials | CredentialsProvider | None = None,
@@ -88,6 +97,9 @@ class _ClientBase:
             timeout: seconds for each phase, an ``httpx.Timeout``, or None (default 60 s,
                 connect 10 s).
             max_retries: retries after the first attempt for retryable failures (default 3).
+            deadline: seconds one call may take in all, whatever the server does: every
+                attempt, the waits between them, and a ``stream_object`` body until it is
+                closed (default 600; None for none); past it, ``DeadlineExceededError``.
             http_client: your own ``httpx.AsyncClient`` (never closed by r2async); by default
                 r2async creates and owns one.
             transport: what r2async's own pool sends with (default "httpx": httpx's own
@@ -122,6 +134,7 @@ class _ClientBase:
         self._operation_headers = check_operation_headers(operation_headers)
         self._timeout = to_timeout(timeout)
         self._max_retries = check_retries(max_retries)
+        self._deadline = to_deadline(deadline)
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -137,6 +150,7 @@ class _ClientBase:
         operation_headers: Mapping[str, HeaderMap] | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
         max_retries: int | None = None,
+        deadline: float | None = NOT_GIVEN,
     ) -> _Self:
         """A cheap view of this client with other options, sharing its connection pool.
 
@@ -147,6 +161,8 @@ class _ClientBase:
             operation_headers: per-operation headers added to this client's.
             timeout: a new timeout (default: keep this client's).
             max_retries: a new retry count (default: keep this client's).
+            deadline: a new overall deadline per call, in seconds, or None for none
+                (default: keep this client's).
         """
         view = object.__new__(type(self))
         view._shared = self._shared
@@ -157,6 +173,7 @@ class _ClientBase:
         view._operation_headers = ops
         view._timeout = self._timeout if timeout is NOT_GIVEN else to_timeout(timeout)
         view._max_retries = self._max_retries if max_retries is None else check_retries(max_retries)
+        view._deadline = self._deadline if deadline is NOT_GIVEN else to_deadline(deadline)
         return view
 
     async def aclose(self) -> None:

@@ -127,6 +127,7 @@ class ObjectMethods(_ClientBase):
         if_unmodified_since: DateLike | None = None,
         sse_customer_key: bytes | None = None,
         checksum_mode: bool = False,
+        max_size: int | None = None,
         headers: HeaderMap | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
     ) -> GetObjectResult:
@@ -143,12 +144,16 @@ class ObjectMethods(_ClientBase):
             if_unmodified_since: fail with 412 if changed since then.
             sse_customer_key: the 32-byte SSE-C key the object was written with.
             checksum_mode: ask for the stored checksums (``x-amz-checksum-mode: ENABLED``).
+            max_size: the most bytes to read into memory (default None: no cap); a larger
+                body raises ``ResponseTooLargeError`` (checked against Content-Length before
+                the body is read, and while it is read), and is not retried.
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
         spec = ops.build_get_object(
             bucket,
             key,
+            max_size=max_size,
             range=range,
             part_number=part_number,
             if_match=if_match,

@@ -149,12 +149,28 @@ def read_headers(
     return headers, query
 
 
-def build_get_object(bucket: str, key: str, **read_args: object) -> RequestSpec:
-    """GetObject: ``GET /bucket/key``."""
+def build_get_object(
+    bucket: str, key: str, *, max_size: int | None = None, **read_args: object
+) -> RequestSpec:
+    """GetObject: ``GET /bucket/key``; ``max_size`` caps the body read into memory."""
     validate_bucket(bucket)
     validate_key(key)
+    if max_size is not None:
+        if isinstance(max_size, bool) or not isinstance(max_size, int):
+            raise TypeError(f"max_size must be an int (bytes) or None, got {max_size!r}")
+        if max_size < 0:
+            raise ValueError(f"max_size must be >= 0 bytes (or None for no cap), got {max_size}")
     headers, query = read_headers(**read_args)  # type: ignore[arg-type]
-    return RequestSpec("GetObject", "GET", bucket, key, query=query, headers=headers, raw_body=True)
+    return RequestSpec(
+        "GetObject",
+        "GET",
+        bucket,
+        key,
+        query=query,
+        headers=headers,
+        raw_body=True,
+        max_body=max_size,
+    )
 
 
 def parse_get_object(headers: Mapping[str, str], body: bytes) -> GetObjectResult:

@@ -20,7 +20,12 @@ What this adapter guarantees, so that r2async behaves the same on either transpo
   length mismatch) is re-raised as it is;
 * httpx's timeout extension is honoured: ``connect`` (TCP and TLS), ``pool`` (added to the
   connect budget, as aiohttp waits for a pooled connection and connects under one timer)
-  and ``read`` (between received chunks); aiohttp has no per-write timeout.
+  and ``read`` (between received chunks); aiohttp has no per-write timeout;
+* a call's overall deadline (the ``r2async.deadline`` extension) becomes aiohttp's ``total``
+  timeout, which bounds the whole exchange, a streamed body included until it is released;
+* a response body garbage-collected unclosed closes its connection, a connection that
+  received bytes nobody asked for is not reused, and more than a few interim (1xx)
+  responses fail the request (see ``aiohttp_protocol``).
 
 aiohttp runs on asyncio only: under trio, use the default transport. aiohttp itself is an
 optional dependency (``pip install 'r2async[fast]'``), imported when the first transport is
@@ -30,11 +35,17 @@ created, so that importing r2async never pays for it.
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
+import sys
+import time
+import warnings
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import httpx
+
+from . import DEADLINE
 
 if TYPE_CHECKING:
     import aiohttp
@@ -159,6 +170,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             local_addr=(self._local_address, 0) if self._local_address else None,
             # DNS answers are cached by aiohttp (10 s); nothing else to tune for S3.
         )
+        # Connections that received bytes nobody asked for are closed, not reused.
+        from .aiohttp_protocol import install
+
+        install(connector)
         session: aiohttp.ClientSession = lib.ClientSession(
             connector=connector,
             cookie_jar=lib.DummyCookieJar(),
@@ -179,18 +194,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._loop = loop
         return session
 
-    def _timeout(self, extension: Any) -> aiohttp.ClientTimeout:
+    def _timeout(self, extension: Any, deadline: float | None) -> aiohttp.ClientTimeout:
         if not isinstance(extension, dict):
             extension = {}
         connect = extension.get("connect")
         pool = extension.get("pool")
         read = extension.get("read")
-        key = (connect, pool, read)
+        total = None
+        if deadline is not None:
+            # The call's deadline (see call_guard): aiohttp's total timeout bounds the whole
+            # exchange, its body included until released. Rounded up to 0.1 s so that the
+            # timeouts stay few and cached (aiohttp rounds longer ones to whole seconds).
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise httpx.ReadTimeout("the call's deadline passed")
+            total = math.ceil(left * 10) / 10
+        key = (connect, pool, read, total)
         timeout = self._timeouts.get(key)
         if timeout is None:
             budget = None if connect is None or pool is None else connect + pool
             timeout = self._aiohttp.ClientTimeout(
-                total=None, connect=budget, sock_connect=connect, sock_read=read
+                total=total, connect=budget, sock_connect=connect, sock_read=read
             )
             if len(self._timeouts) >= _TIMEOUT_CACHE_SIZE:
                 self._timeouts.clear()
@@ -233,7 +257,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=self._timeout(request.extensions.get("timeout")),
+                timeout=self._timeout(
+                    request.extensions.get("timeout"), request.extensions.get(DEADLINE)
+                ),
                 server_hostname=_sni(request),
             )
         except Exception as exc:
@@ -241,7 +267,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         return httpx.Response(
             status_code=response.status,
             headers=response.raw_headers,
-            stream=_ResponseStream(response),
+            stream=_ResponseStream(response, self._loop),
             request=request,
             extensions={
                 "http_version": b"HTTP/1.1",
@@ -285,8 +311,37 @@ def _sni(request: httpx.Request) -> str | None:
 class _ResponseStream(httpx.AsyncByteStream):
     """The response body: aiohttp's received chunks as they are (no joins, no copies)."""
 
-    def __init__(self, response: aiohttp.ClientResponse) -> None:
+    __slots__ = ("_loop", "_response")
+
+    def __init__(
+        self, response: aiohttp.ClientResponse, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self._response = response
+        self._loop = loop
+
+    def __del__(self) -> None:
+        # Garbage-collected unclosed. aiohttp's own finaliser does not help here: until its
+        # body has fully arrived, the response stays reachable from its connection's
+        # protocol (the payload's end-of-body callback) and is never collected, so the
+        # connection would stay lent forever. Close it (mid-body: never reused), on the
+        # event loop, as this may run in any thread.
+        response = self._response
+        loop = self._loop
+        if loop is None or response.closed:
+            return
+        try:
+            loop.call_soon_threadsafe(response.close)
+        except RuntimeError:  # the event loop is closed, and the connection with it
+            return
+        if sys.flags.dev_mode or loop.get_debug():
+            warnings.warn(
+                "unclosed r2async response body: its connection was closed when the "
+                "response was garbage-collected; close responses and streams (async with, "
+                "or aclose()) when done",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         content = self._response.content

@@ -20,6 +20,12 @@ surplus connections age out instead of being cycled through), checks only that o
 expiry, opens a new one below the limit, and otherwise queues in FIFO order; a release hands
 the connection straight to the first queued request. Every step is O(1).
 
+Beyond httpcore's: a connection is reused only at a clean message boundary (``_clean``); a
+response body garbage-collected unclosed gives its connection back, closed (with a
+``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``); and each connection's
+network stream holds a request to its call's deadline and caps interim responses
+(``call_guard``).
+
 The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
 timeouts, server-closed detection), and ``PoolTransport`` is httpx's own
 ``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
@@ -31,16 +37,21 @@ tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import sys
 import time
+import warnings
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from typing import Any
 
 import anyio
 import httpcore
 import httpx
+
+from . import DEADLINE
+from .call_guard import CallGuard, GuardedBackend
 
 _Key = tuple[bytes, bytes, int]
 
@@ -89,6 +100,25 @@ class PoolTransport(httpx.AsyncHTTPTransport):
         return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
 
+class _Connection(httpcore.AsyncHTTPConnection):
+    """httpcore's HTTP/1.1 connection, its network stream bounded per call (see call_guard)."""
+
+    def __init__(
+        self,
+        origin: httpcore.Origin,
+        ssl_context: ssl.SSLContext | None,
+        keepalive_expiry: float | None,
+        backend: httpcore.AsyncNetworkBackend,
+    ) -> None:
+        self.guard = CallGuard()
+        super().__init__(
+            origin=origin,
+            ssl_context=ssl_context,
+            keepalive_expiry=keepalive_expiry,
+            network_backend=GuardedBackend(backend, self.guard),
+        )
+
+
 class _Waiter:
     """A request queued for a connection; ``granted`` once a release picked it."""
 
@@ -99,7 +129,7 @@ class _Waiter:
         self.event = anyio.Event()
         self.granted = False
         # The connection handed over, or None for room to open a new one.
-        self.conn: httpcore.AsyncHTTPConnection | None = None
+        self.conn: _Connection | None = None
 
 
 class ConnectionPool:
@@ -122,17 +152,26 @@ class ConnectionPool:
         )
         self._keepalive_expiry = limits.keepalive_expiry
         # Per origin, idle connections with the time each became idle, oldest first.
-        self._idle: dict[_Key, deque[tuple[httpcore.AsyncHTTPConnection, float]]] = {}
+        self._idle: dict[_Key, deque[tuple[_Connection, float]]] = {}
         self._n_idle = 0
         # Connections lent to a request, with their origin.
-        self._busy: dict[httpcore.AsyncHTTPConnection, _Key] = {}
+        self._busy: dict[_Connection, _Key] = {}
         # Idle + busy + room granted to a waiter that has yet to open its connection.
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        # Connections whose response body was garbage-collected unclosed: given back (their
+        # place freed) on the event loop by _reclaim, closed at the next request or aclose.
+        self._doomed: list[_Connection] = []
+        # Opens the connections' sockets (under each one's CallGuard); the one httpcore would
+        # pick for the event loop (trio's own under trio), chosen in _bind.
+        self._backend: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()
+        # Runs a callback on this pool's event loop, from any thread (bound on first use).
+        self._soon: Callable[..., object] | None = None
+        self._debug = False
 
     @property
-    def connections(self) -> list[httpcore.AsyncHTTPConnection]:
+    def connections(self) -> list[_Connection]:
         """The open connections, idle and busy."""
         idle = [conn for stack in self._idle.values() for conn, _ in stack]
         return idle + list(self._busy)
@@ -155,9 +194,16 @@ class ConnectionPool:
             )
         origin = url.origin
         key: _Key = (origin.scheme, origin.host, origin.port)
-        pool_timeout = request.extensions.get("timeout", {}).get("pool")
+        extensions = request.extensions
+        pool_timeout = extensions.get("timeout", {}).get("pool")
+        deadline = extensions.get(DEADLINE)
+        if self._soon is None:
+            self._bind()
+        if self._doomed:
+            await self._close_doomed()
         while True:
-            conn = await self._acquire(key, origin, pool_timeout)
+            conn = await self._acquire(key, origin, pool_timeout, deadline)
+            conn.guard.arm(deadline)
             try:
                 response = await conn.handle_async_request(request)
             except httpcore.ConnectionNotAvailable:
@@ -172,8 +218,8 @@ class ConnectionPool:
             return response
 
     async def _acquire(
-        self, key: _Key, origin: httpcore.Origin, wait_for: float | None
-    ) -> httpcore.AsyncHTTPConnection:
+        self, key: _Key, origin: httpcore.Origin, wait_for: float | None, deadline: float | None
+    ) -> _Connection:
         stack = self._idle.get(key)
         while stack:
             conn, _ = stack.pop()
@@ -193,6 +239,10 @@ class ConnectionPool:
             # Full, but with idle connections to other origins: replace one.
             await _close(self._pop_any_idle())
             return self._open(key, origin)
+        if deadline is not None:
+            # The wait for a connection counts against the call's deadline too.
+            left = max(0.0, deadline - time.monotonic())
+            wait_for = left if wait_for is None else min(wait_for, left)
         waiter = _Waiter(key)
         self._waiters.append(waiter)
         try:
@@ -214,17 +264,44 @@ class ConnectionPool:
             return waiter.conn
         return self._open(key, origin)
 
-    def _open(self, key: _Key, origin: httpcore.Origin) -> httpcore.AsyncHTTPConnection:
+    def _bind(self) -> None:
+        # How a response body collected unclosed (in whatever thread the collector runs)
+        # hands its connection back: a callback on this pool's event loop, where the books
+        # are kept and waiters woken. Looked up once; a pool serves one event loop.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            import trio
+
+            self._soon = trio.lowlevel.current_trio_token().run_sync_soon
+            self._debug = sys.flags.dev_mode
+            self._backend = httpcore.TrioBackend()
+        else:
+            self._soon = loop.call_soon_threadsafe
+            # -X dev turns asyncio's debug mode on too.
+            self._debug = sys.flags.dev_mode or loop.get_debug()
+
+    def _reclaim(self, conn: _Connection) -> None:
+        """Take back the connection of a response body collected unclosed (on the loop)."""
+        if self._busy.pop(conn, None) is None:
+            return
+        # Cut off mid-response at an unknown point: never reused; its place goes on now,
+        # the close (which awaits) happens at the next request or at aclose.
+        self._doomed.append(conn)
+        self._grant_room()
+
+    async def _close_doomed(self) -> None:
+        doomed, self._doomed = self._doomed, []
+        for conn in doomed:
+            await _close(conn)
+
+    def _open(self, key: _Key, origin: httpcore.Origin) -> _Connection:
         # Counted in _total by the caller; connects on its first request.
-        conn = httpcore.AsyncHTTPConnection(
-            origin=origin,
-            ssl_context=self._ssl_context,
-            keepalive_expiry=self._keepalive_expiry,
-        )
+        conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
         self._busy[conn] = key
         return conn
 
-    def _pop_any_idle(self) -> httpcore.AsyncHTTPConnection:
+    def _pop_any_idle(self) -> _Connection:
         for stack in self._idle.values():
             if stack:
                 self._n_idle -= 1
@@ -240,12 +317,13 @@ class ConnectionPool:
         else:
             self._total -= 1
 
-    async def _release(self, conn: httpcore.AsyncHTTPConnection) -> None:
+    async def _release(self, conn: _Connection) -> None:
         """Take a connection back from its request: reuse it, hand it on, or close it."""
         key = self._busy.pop(conn)
         # A connection whose connect failed reports itself idle *and* closed; one that never
-        # connected (respx mocks the request) neither: neither is reused.
-        if not self._closed and conn.is_idle() and not conn.is_closed():
+        # connected (respx mocks the request) neither: neither is reused. Nor is one holding
+        # bytes past the end of its response (see _clean).
+        if not self._closed and conn.is_idle() and not conn.is_closed() and _clean(conn):
             if self._waiters:
                 waiter = self._waiters.popleft()
                 waiter.granted = True
@@ -281,7 +359,8 @@ class ConnectionPool:
     async def aclose(self) -> None:
         """Close every connection; requests still using one see it fail."""
         self._closed = True
-        conns = self.connections
+        conns = self.connections + self._doomed
+        self._doomed = []
         self._total -= self._n_idle
         self._idle.clear()
         self._n_idle = 0
@@ -301,6 +380,25 @@ async def _close(conn: httpcore.AsyncHTTPConnection) -> None:
         await conn.aclose()
 
 
+def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
+    """Whether an idle connection ended its last response at a clean message boundary.
+
+    h11 keeps the bytes it received past the end of a response and parses them as the
+    answer to the next request sent on the connection: a server that appends anything to a
+    complete response would have it returned as the next call's body (a framing desync).
+    Such a connection is closed, never reused. (Bytes that arrive later, while it is idle,
+    make ``has_expired`` see a readable socket, which closes it too.) httpcore does not
+    expose its h11 state; if that changes, connections are not reused rather than trusted,
+    and tests/unit/transports/test_pool.py's reuse tests fail.
+    """
+    http11: Any = conn._connection
+    try:
+        trailing: bytes = http11._h11_state.trailing_data[0]
+    except AttributeError:
+        return False
+    return not trailing
+
+
 class _PooledStream:
     """A response body that gives its connection back to the pool when closed."""
 
@@ -310,7 +408,7 @@ class _PooledStream:
         self,
         stream: AsyncIterable[bytes],
         pool: ConnectionPool,
-        conn: httpcore.AsyncHTTPConnection,
+        conn: _Connection,
     ) -> None:
         self._stream = stream
         self._pool = pool
@@ -332,6 +430,30 @@ class _PooledStream:
         except BaseException:
             await self.aclose()
             raise
+
+    def __del__(self) -> None:
+        # Garbage-collected unclosed (the caller neither read it to its end nor closed it):
+        # the connection must not stay lent forever. This may run in any thread, and in the
+        # middle of the pool's own code, so it only schedules the release on the event loop.
+        if self._closed:
+            return
+        self._closed = True
+        pool = self._pool
+        try:
+            soon = pool._soon
+            if soon is not None:
+                soon(pool._reclaim, self._conn)
+        except Exception:  # the event loop is gone, and the connection with it
+            return
+        if pool._debug:
+            warnings.warn(
+                "unclosed r2async response body: its connection was closed when the "
+                "response was garbage-collected; close responses and streams (async with, "
+                "or aclose()) when done",
+                ResourceWarning,
+                source=self,
+                stacklevel=1,
+            )
 
     async def aclose(self) -> None:
         if self._closed:
