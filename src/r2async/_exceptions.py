@@ -15,6 +15,7 @@ R2Error
 │   │   └── NoSuchUploadError
 │   ├── ConflictError 409
 │   ├── PreconditionFailedError 412
+│   │   └── ObjectChangedError    the object changed while its body was being read
 │   ├── InvalidRangeError 416
 │   ├── RateLimitError 429 / SlowDown / TooManyRequests / TooMuchConcurrency
 │   ├── InternalServerError 5xx
@@ -47,6 +48,7 @@ __all__ = [
     "NotFoundError",
     "NotImplementedByR2Error",
     "NotModifiedError",
+    "ObjectChangedError",
     "PermissionDeniedError",
     "PreconditionFailedError",
     "R2Error",
@@ -198,6 +200,17 @@ class ConflictError(APIStatusError):
 
 class PreconditionFailedError(APIStatusError):
     """412 ``PreconditionFailed``: an ``If-*`` condition did not hold. Never retried."""
+
+
+class ObjectChangedError(PreconditionFailedError):
+    """The object changed while its body was being read, so its bytes cannot be completed.
+
+    Raised when a read resumed after a cut (pinned to the first response's ETag with
+    ``If-Match``) is refused with 412, or is answered with another ETag by a server that
+    ignores ``If-Match``. No byte of the other version is delivered. A subclass of
+    ``PreconditionFailedError``, so ``except PreconditionFailedError`` still catches it;
+    ``status_code`` is the status of the refused or mismatching answer.
+    """
 
 
 class InvalidRangeError(APIStatusError):

@@ -72,6 +72,7 @@ async def send(
     headers: HeaderMap | None = None,
     timeout: TimeoutTypes = NOT_GIVEN,
     stream: bool = False,
+    read_now: bool = False,
 ) -> tuple[httpx.Response, bytes]:
     """Send ``spec`` with retries; return the response and its body (b'' when streaming).
 
@@ -82,6 +83,8 @@ async def send(
         timeout: the call's ``timeout=`` (default: the client's).
         stream: leave the body unread and the response open (the caller must close it);
             default False.
+        read_now: with ``stream``, the caller reads the whole body at once and scrubs the
+            request itself if that fails, so the request is not scrubbed here (default False).
     """
     session = client._shared
     http = session.client()
@@ -110,7 +113,7 @@ async def send(
             response, permit = await _exchange(session, http, direct, request, tmo.pool)
             status = response.status_code
             answered, data = await _settle(
-                spec, request, response, permit, stream, signed, signed_url
+                spec, request, response, permit, stream, signed, signed_url, read_now
             )
             if answered:
                 _log(spec, attempt, status, started)
@@ -247,6 +250,7 @@ async def _settle(
     stream: bool,
     signed: SignedHeaders | None,
     signed_url: httpx.URL,
+    read_now: bool = False,
 ) -> tuple[bool, bytes]:
     # (True, body) for the answer; (False, bounded error body) for a failure. The response is
     # closed here unless it is a successful stream, which the caller then owns.
@@ -257,9 +261,11 @@ async def _settle(
         status = response.status_code
         if 200 <= status < 300 and not (spec.error_in_200 and not stream):
             if stream:
-                # The open response (and any error raised mid-body) keeps the request
-                # reachable for as long as the caller streams.
-                scrub(request)
+                if not read_now:
+                    # The open response (and any error raised mid-body) keeps the request
+                    # reachable for as long as the caller streams. (Scrubbing costs about as
+                    # much as signing: a body read at once scrubs only when it fails.)
+                    scrub(request)
                 return True, b""
             return True, await read_body(response, spec)
         if 200 <= status < 300:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError, IntegrityError
+from ._resume import ObjectBody, Reopen
 
 if TYPE_CHECKING:
     from ._models import ObjectMetadata
@@ -24,6 +24,9 @@ class ObjectStream:
     Use as ``async with r2.stream_object(bucket, key) as stream: async for chunk in stream``.
     ``metadata`` describes the object. The stored bytes are yielded exactly (no content
     decoding), and a body shorter than its ``Content-Length`` raises instead of ending early.
+    A body cut partway (a reset, a read timeout, a short body) is resumed from the first byte
+    not yet received with a ranged GET pinned to the ETag, up to the client's ``max_retries``
+    times (see ``r2async._resume``); ``resumes`` counts those requests.
     """
 
     def __init__(
@@ -33,6 +36,8 @@ class ObjectStream:
         bucket: str,
         key: str,
         chunk_size: int = DEFAULT_CHUNK,
+        reopen: Reopen | None = None,
+        max_resumes: int = 0,
     ) -> None:
         """Prepare a stream; nothing is sent until ``async with``.
 
@@ -41,9 +46,14 @@ class ObjectStream:
             bucket: the bucket, for error messages.
             key: the key, for error messages.
             chunk_size: preferred size of yielded chunks in bytes (default 256 KiB).
+            reopen: sends the pinned ranged GET that resumes a cut body (default None: a cut
+                is raised).
+            max_resumes: how many resumed requests may be sent in all (default 0).
         """
         self._opener = opener
-        self._response: httpx.Response | None = None
+        self._reopen = reopen
+        self._max_resumes = max_resumes
+        self._body: ObjectBody | None = None
         self._metadata: ObjectMetadata | None = None
         self._received = 0
         self._consumed = False
@@ -58,8 +68,16 @@ class ObjectStream:
         # Imported here: the result models (and pydantic) load on first use, not at import.
         from ._models import ObjectMetadata, object_metadata_fields
 
-        self._response = await self._opener()
-        self._metadata = ObjectMetadata(**object_metadata_fields(self._response.headers))
+        response = await self._opener()
+        # Owned from this line: closed by aclose(), also when reading the metadata fails.
+        self._body = ObjectBody(
+            response, reopen=self._reopen, max_resumes=self._max_resumes, key=self.key
+        )
+        try:
+            self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))
+        except BaseException:
+            await self._body.aclose()
+            raise
         return self
 
     async def __aexit__(
@@ -73,10 +91,12 @@ class ObjectStream:
     async def aclose(self) -> None:
         """Close the underlying response (safe to call more than once)."""
         iterator, self._iterator = self._iterator, None
-        if iterator is not None:
-            await iterator.aclose()
-        if self._response is not None:
-            await self._response.aclose()
+        try:
+            if iterator is not None:
+                await iterator.aclose()
+        finally:
+            if self._body is not None:
+                await self._body.aclose()
 
     @property
     def metadata(self) -> ObjectMetadata:
@@ -90,6 +110,11 @@ class ObjectStream:
         """How many body bytes have been yielded so far."""
         return self._received
 
+    @property
+    def resumes(self) -> int:
+        """How many requests were sent to resume a cut body (0 when it was never cut)."""
+        return self._body.resumes if self._body is not None else 0
+
     def __aiter__(self) -> AsyncIterator[bytes]:
         self._iterator = self.iter_bytes()
         return self._iterator
@@ -100,31 +125,14 @@ class ObjectStream:
         Args:
             chunk_size: preferred chunk size in bytes.
         """
-        if self._response is None:
+        if self._body is None:
             raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
         if self._consumed:
             raise RuntimeError("the stream was already read; open a new one")
         self._consumed = True
-        response = self._response
-        expected = self.metadata.content_length
-        try:
-            async for chunk in _Rechunker(response.aiter_raw(), chunk_size or self.chunk_size):
-                self._received += len(chunk)
-                yield chunk
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"GetObject: timed out after {self._received} bytes of {self.key!r}"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"GetObject: connection failed after {self._received} bytes of {self.key!r} "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
-        if expected is not None and self._received != expected:
-            raise IntegrityError(
-                f"GetObject: received {self._received} bytes of {self.key!r} but "
-                f"Content-Length was {expected}"
-            )
+        async for chunk in _Rechunker(self._body, chunk_size or self.chunk_size):
+            self._received += len(chunk)
+            yield chunk
 
     async def read(self) -> bytes:
         """Read the whole remaining body into memory."""

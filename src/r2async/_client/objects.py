@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .._exceptions import IntegrityError
 from .._headers import DateLike, HeaderMap, StorageClass
+from .._resume import ObjectBody, reopener
 from .._streaming import DEFAULT_CHUNK, ObjectStream
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
@@ -150,14 +150,21 @@ class ObjectMethods(_ClientBase):
             sse_customer_key=sse_customer_key,
             checksum_mode=checksum_mode,
         )
-        response, body = await self._send(spec, headers=headers, timeout=timeout)
-        result = ops.parse_get_object(response.headers, body)
-        if result.content_length is not None and result.content_length != len(body):
-            raise IntegrityError(
-                f"GetObject: received {len(body)} bytes of {key!r} but Content-Length was "
-                f"{result.content_length}"
-            )
-        return result
+        response, _ = await self._send(
+            spec, headers=headers, timeout=timeout, stream=True, read_now=True
+        )
+        # The body is read like stream_object's, so a cut is resumed the same way.
+        reader = ObjectBody(
+            response,
+            reopen=reopener(self, spec, headers, timeout),
+            max_resumes=self._max_retries,
+            key=key,
+        )
+        try:
+            body = await reader.read()
+        finally:
+            await reader.aclose()
+        return ops.parse_get_object(response.headers, body)
 
     def stream_object(
         self,
@@ -216,7 +223,14 @@ class ObjectMethods(_ClientBase):
             response, _ = await self._send(spec, headers=headers, timeout=timeout, stream=True)
             return response
 
-        return ObjectStream(opener, bucket=bucket, key=key, chunk_size=chunk_size)
+        return ObjectStream(
+            opener,
+            bucket=bucket,
+            key=key,
+            chunk_size=chunk_size,
+            reopen=reopener(self, spec, headers, timeout),
+            max_resumes=self._max_retries,
+        )
 
     async def head_object(
         self,
