@@ -11,7 +11,8 @@ ETag with ``If-Match``, so every byte is delivered exactly once and all from one
   a note saying why it was not resumed.
 * The resumed request is the original one (same typed headers, SSE-C key headers included,
   same ``headers=``, timeout and signing) with its ``Range`` and conditions replaced by
-  ``Range: bytes=<next>-<last>`` and ``If-Match: <etag>``, and without ``partNumber``.
+  ``Range: bytes=<next>-<last>`` and ``If-Match: <etag>``, and without ``partNumber`` or
+  the checksum mode (the first answer carried the object's checksums).
 * Its answer must be a 206 whose ``Content-Range`` is exactly ``<next>-<last>/<size>``, whose
   ``Content-Length`` (if sent) is that many bytes and whose ETag is the same; a 412, or another
   ETag from a server that ignores ``If-Match``, is :class:`ObjectChangedError`, and any other
@@ -28,6 +29,7 @@ ETag with ``If-Match``, so every byte is delivered exactly once and all from one
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -52,7 +54,6 @@ from ._send import send
 if TYPE_CHECKING:
     from ._options import TimeoutTypes
     from ._send import Sender
-    from ._session import Session
     from ._spec import RequestSpec
 
 _EMPTY = httpx.ByteStream(b"")
@@ -62,9 +63,17 @@ Reopen = Callable[[int, int, str], Awaitable[httpx.Response]]
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+)")
 # What the original request read and under which conditions: a resumed request replaces
 # these with its own Range and If-Match (a leftover If-None-Match or date condition could
-# refuse the very version it is pinned to).
+# refuse the very version it is pinned to). The checksum mode is not sent again either: the
+# whole object's checksums came with the first answer, and a range has none of its own.
 _REPLACED = frozenset(
-    {"range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"}
+    {
+        "range",
+        "if-match",
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "x-amz-checksum-mode",
+    }
 )
 
 
@@ -317,19 +326,17 @@ def _check_resumed(response: httpx.Response, span: Span, start: int, key: str) -
         )
 
 
-class _ResumeSender:
-    """The client's options for a resumed request: no retries of its own (the body's budget
-    counts them), and no client or operation header that would replace its Range or If-Match.
-    """
-
-    def __init__(self, client: Sender) -> None:
-        self._shared: Session = client._shared
-        self._headers = _without_replaced(client._headers)
-        self._operation_headers = {
-            op: _without_replaced(h) for op, h in client._operation_headers.items()
-        }
-        self._timeout = client._timeout
-        self._max_retries = 0
+def _resume_sender(client: Sender) -> Sender:
+    # The client's options for a resumed request: no retries of its own (the body's budget
+    # counts them), and no client or operation header that would replace its Range or
+    # If-Match. A copy, so that every other option of the client (or view) still applies.
+    view = copy.copy(client)
+    view._headers = _without_replaced(client._headers)
+    view._operation_headers = {
+        op: _without_replaced(h) for op, h in client._operation_headers.items()
+    }
+    view._max_retries = 0
+    return view
 
 
 def _without_replaced(headers: HeaderMap) -> dict[str, str]:
@@ -338,7 +345,10 @@ def _without_replaced(headers: HeaderMap) -> dict[str, str]:
 
 def resume_spec(spec: RequestSpec, start: int, last: int, etag: str) -> RequestSpec:
     """``spec`` reading bytes ``start``-``last`` of the version ``etag`` only."""
-    headers = _without_replaced(spec.headers)
+    # A copy of the same mapping type (whatever it does to keep the SSE-C key out of reprs).
+    headers = copy.copy(spec.headers)
+    for name in [name for name in headers if name in _REPLACED]:
+        del headers[name]
     headers["range"] = f"bytes={start}-{last}"
     headers["if-match"] = etag
     query = [(k, v) for k, v in spec.query if k != "partNumber"]
@@ -363,7 +373,7 @@ def reopener(
     async def reopen(start: int, last: int, etag: str) -> httpx.Response:
         call = _without_replaced(headers) if headers else None
         response, _ = await send(
-            _ResumeSender(client),
+            _resume_sender(client),
             resume_spec(spec, start, last, etag),
             headers=call,
             timeout=timeout,

@@ -10,9 +10,12 @@ within ``max_retries`` resumes in all; and an object replaced in between is
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import os
+import threading
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
@@ -501,3 +504,77 @@ async def test_a_cancelled_resume_leaves_no_connection_busy(
         # The client still answers.
         assert (await client.get_object(bucket, "obj")).body == data
         assert transport.pool.in_use == 0
+
+
+# -- trio, on the default transport ------------------------------------------------------------
+
+
+class ThreadedProxy:
+    """A FaultProxy on an asyncio loop of its own thread, for a test running under trio."""
+
+    def __init__(self, upstream: str) -> None:
+        self.proxy = FaultProxy(upstream)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> FaultProxy:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.proxy.__aenter__(), self._loop).result(30)
+        return self.proxy
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            asyncio.run_coroutine_threadsafe(self.proxy.aclose(), self._loop).result(30)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(30)
+            self._loop.close()
+
+
+def test_resume_and_a_cancelled_resume_under_trio(
+    s3_server: LocalR2Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = f"trio-{uuid.uuid4().hex[:20]}"
+    s3_server.create_bucket(name)
+    data, big = os.urandom(SIZE), os.urandom(BIG)
+    parked: list[anyio.Event] = []
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        if len(waits) == 4:  # the fourth wait is the one cancelled below
+            parked[0].set()
+            await anyio.sleep_forever()
+
+    monkeypatch.setattr(_retry, "sleep", sleep)
+
+    async def main(proxy: FaultProxy) -> None:
+        parked.append(anyio.Event())
+        async with R2Client(**s3_server.client_kwargs) as direct:
+            await direct.put_object(name, "obj", data)
+            await direct.put_object(name, "big", big)
+        kwargs = {**s3_server.client_kwargs, "endpoint_url": proxy.endpoint_url}
+        async with R2Client(**kwargs) as client:
+            proxy.inject(reset_during_body(SIZE // 2, method="GET"))
+            assert await read_stream(client, name, "obj") == data
+            proxy.inject(truncate(SIZE // 3, method="GET"))
+            assert await read_get(client, name, "obj") == data
+            proxy.inject(reset_during_body(100_000, method="GET", range=f"bytes={PART}-"))
+            result = await client.download_file(name, "big", tmp_path / "big.bin", part_size=PART)
+            assert result.md5_verified and (tmp_path / "big.bin").read_bytes() == big
+            assert len(waits) == 3
+            transport = client._shared.transport
+            assert isinstance(transport, PoolTransport)
+            # Cancelled while waiting to resume: nothing stays open.
+            proxy.inject(truncate(100_000, method="GET"))
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(read_stream, client, name, "obj")
+                with anyio.fail_after(30):
+                    await parked[0].wait()
+                tg.cancel_scope.cancel()
+            assert transport.pool.in_use == 0
+            assert await read_get(client, name, "obj") == data
+
+    with ThreadedProxy(s3_server.endpoint_url) as proxy:
+        anyio.run(main, proxy, backend="trio")
+        assert proxy.pending == []

@@ -158,13 +158,19 @@ async def test_the_resumed_request_replaces_range_and_conditions_and_keeps_the_r
             range=(100, 9099),
             if_modified_since="Sat, 01 Jan 2000 00:00:00 GMT",
             sse_customer_key=b"k" * 32,
+            checksum_mode=True,
             headers={"x-call": "3", "If-Unmodified-Since": "Sat, 01 Jan 2000 00:00:00 GMT"},
         )
     assert got == DATA[100:9100]
     first, resumed = script.requests
     assert resumed.headers["range"] == "bytes=3100-9099"
     assert resumed.headers["if-match"] == ETAG
-    for gone in ("if-none-match", "if-modified-since", "if-unmodified-since"):
+    for gone in (
+        "if-none-match",
+        "if-modified-since",
+        "if-unmodified-since",
+        "x-amz-checksum-mode",
+    ):
         assert gone in first.headers and gone not in resumed.headers
     for kept in (
         "x-client",
