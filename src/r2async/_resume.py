@@ -135,6 +135,7 @@ class ObjectBody:
         *,
         reopen: Reopen | None,
         max_resumes: int,
+        bucket: str,
         key: str,
     ) -> None:
         """Read ``response``'s body.
@@ -144,6 +145,7 @@ class ObjectBody:
             reopen: sends the pinned ranged GET of a resume; None: never resume.
             max_resumes: how many resumed requests may be sent in all (the client's
                 ``max_retries``).
+            bucket: the bucket, for error messages.
             key: the key, for error messages.
         """
         self.response = response
@@ -159,6 +161,7 @@ class ObjectBody:
                 self._expected = span.last - span.first + 1
         self._reopen = reopen
         self._max_resumes = max_resumes
+        self._bucket = bucket
         self._key = key
 
     def __aiter__(self) -> ObjectBody:
@@ -251,7 +254,7 @@ class ObjectBody:
             try:
                 response = await self._reopen(start, span.last, span.etag)
             except PreconditionFailedError as exc:
-                raise _changed(self._key, span, start, exc.status_code, exc.headers) from exc
+                raise self._changed(span, start, exc.status_code, exc.headers) from exc
             except APIStatusError as exc:
                 if not _retry.is_retryable(exc.status_code, exc.code):
                     raise
@@ -267,6 +270,9 @@ class ObjectBody:
                 continue
             self.response = response  # owned from here: aclose() closes it
             try:
+                etag = response.headers.get("etag")
+                if etag and etag != span.etag:  # a server or cache that ignores If-Match
+                    raise self._changed(span, start, response.status_code, response.headers, etag)
                 _check_resumed(response, span, start, self._key)
             except BaseException:
                 await self.aclose()
@@ -274,6 +280,27 @@ class ObjectBody:
             self._chunks = response.aiter_raw()
             return
         raise AssertionError("unreachable: the resume budget bounds the attempts")
+
+    def _changed(
+        self,
+        span: Span,
+        start: int,
+        status: int,
+        headers: HeaderMap | None,
+        etag: str | None = None,
+    ) -> ObjectChangedError:
+        seen = f"it now has ETag {etag}" if etag else f"If-Match {span.etag} failed"
+        return ObjectChangedError(
+            f"{self._key!r} changed while its body was read: resuming from byte {start}, "
+            f"{seen}; no byte of the new version was delivered",
+            status_code=status,
+            code="PreconditionFailed",
+            request_id=request_id(headers) if headers is not None else None,
+            bucket=self._bucket,
+            key=self._key,
+            operation="GetObject",
+            headers=headers,
+        )
 
 
 def _budget_note(error: R2Error, resumes: int, start: int) -> None:
@@ -283,33 +310,10 @@ def _budget_note(error: R2Error, resumes: int, start: int) -> None:
         add_note(error, "not resumed: no retries allowed (max_retries=0)")
 
 
-def _changed(
-    key: str,
-    span: Span,
-    start: int,
-    status: int,
-    headers: HeaderMap | None,
-    etag: str | None = None,
-) -> ObjectChangedError:
-    seen = f"it now has ETag {etag}" if etag else f"If-Match {span.etag} failed"
-    return ObjectChangedError(
-        f"{key!r} changed while its body was read: resuming from byte {start}, {seen}; "
-        f"no byte of the new version was delivered",
-        status_code=status,
-        code="PreconditionFailed",
-        request_id=request_id(headers) if headers is not None else None,
-        key=key,
-        operation="GetObject",
-        headers=headers,
-    )
-
-
 def _check_resumed(response: httpx.Response, span: Span, start: int, key: str) -> None:
     # The resumed answer must be exactly the missing bytes of the same version.
     headers = response.headers
     etag = headers.get("etag")
-    if response.status_code == 206 and etag and etag != span.etag:
-        raise _changed(key, span, start, response.status_code, headers, etag)
     want = f"bytes {start}-{span.last}/{span.size}"
     got = (headers.get("content-range") or "").strip()
     length = headers.get("content-length")

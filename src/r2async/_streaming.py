@@ -71,7 +71,11 @@ class ObjectStream:
         response = await self._opener()
         # Owned from this line: closed by aclose(), also when reading the metadata fails.
         self._body = ObjectBody(
-            response, reopen=self._reopen, max_resumes=self._max_resumes, key=self.key
+            response,
+            reopen=self._reopen,
+            max_resumes=self._max_resumes,
+            bucket=self.bucket,
+            key=self.key,
         )
         try:
             self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))

@@ -158,6 +158,7 @@ class ObjectMethods(_ClientBase):
             response,
             reopen=reopener(self, spec, headers, timeout),
             max_resumes=self._max_retries,
+            bucket=bucket,
             key=key,
         )
         try:
