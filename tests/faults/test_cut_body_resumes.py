@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import anyio
+import httpx
 import pytest
 from tests.support.faults import (
     Fault,
@@ -182,6 +183,25 @@ async def test_a_cut_body_is_resumed_from_the_first_missing_byte(
         cut = "close-exact"
     assert_resumed_once(proxy, etag, 0, SIZE - 1, keep, cut)
     assert len(sleeps) == 1  # the usual backoff before the resume
+
+
+@pytest.mark.parametrize("reader", sorted(READERS))
+async def test_a_body_that_stalls_past_the_read_timeout_is_resumed(
+    reader: str,
+    faulty: R2Client,
+    proxy: FaultProxy,
+    r2: R2Client,
+    bucket: str,
+    sleeps: list[float],
+) -> None:
+    data = os.urandom(SIZE)
+    etag = (await r2.put_object(bucket, "obj", data)).etag
+    assert etag is not None
+    proxy.inject(stall_during_body(SIZE // 2, 8, method="GET"))
+    timeout = httpx.Timeout(30.0, read=1.0)
+    assert await READERS[reader](faulty, bucket, "obj", timeout=timeout) == data
+    assert_resumed_once(proxy, etag, 0, SIZE - 1, SIZE // 2, "stall")
+    assert len(sleeps) == 1
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))

@@ -124,6 +124,9 @@ class ObjectMethods(_ClientBase):
     ) -> GetObjectResult:
         """Download an object into memory (GetObject). For large objects use ``stream_object``.
 
+        A body cut partway is resumed from the first missing byte, pinned to the ETag, up to
+        ``max_retries`` times; ``ObjectChangedError`` if the object changed in between.
+
         Args:
             bucket: the bucket name.
             key: the object key.
@@ -186,7 +189,8 @@ class ObjectMethods(_ClientBase):
     ) -> ObjectStream:
         """Stream an object's body with bounded memory: ``async with r2.stream_object(b, k) as s``.
 
-        Arguments are validated now; the request is sent on ``async with``.
+        Arguments are validated now; the request is sent on ``async with``. A body cut partway
+        is resumed as for ``get_object``.
 
         Args:
             bucket: the bucket name.
