@@ -7,6 +7,8 @@ what is attached to an error (URL, chained httpx request) never carries a secret
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Mapping
+
 import httpx
 
 from . import _xml
@@ -68,21 +70,48 @@ async def read_body(response: httpx.Response, spec: RequestSpec) -> bytes:
 async def _read_capped(response: httpx.Response, spec: RequestSpec, cap: int) -> bytes:
     # Object data the caller capped: refused on its declared length before any of it is
     # read, and again as it arrives (a length can be absent, or the body chunked).
-    declared = response.headers.get("content-length")
-    what = f"{spec.operation}: the body of {spec.key!r}"
-    fix = "raise max_size=, or read it with stream_object()"
+    refuse_over_cap(response.headers, spec, cap)
+    return await collect_capped(response.aiter_raw(), spec, cap)
+
+
+_CAP_FIX = "raise max_size=, or read it with stream_object()"
+
+
+def refuse_over_cap(headers: Mapping[str, str], spec: RequestSpec, cap: int) -> None:
+    """Raise ``ResponseTooLargeError`` if the declared length is over ``max_size``.
+
+    Args:
+        headers: the response headers (``Content-Length``).
+        spec: the request (operation and key, for the message).
+        cap: the caller's ``max_size``.
+    """
+    declared = headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > cap:
         raise ResponseTooLargeError(
-            f"{what} is {declared} bytes (Content-Length), over max_size={cap}; {fix}"
+            f"{spec.operation}: the body of {spec.key!r} is {declared} bytes (Content-Length), "
+            f"over max_size={cap}; {_CAP_FIX}"
         )
-    chunks: list[bytes] = []
+
+
+async def collect_capped(chunks: AsyncIterator[bytes], spec: RequestSpec, cap: int) -> bytes:
+    """The whole body from ``chunks``, raising ``ResponseTooLargeError`` past ``cap`` bytes.
+
+    Args:
+        chunks: the body's chunks.
+        spec: the request (operation and key, for the message).
+        cap: the caller's ``max_size``.
+    """
+    out: list[bytes] = []
     size = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in chunks:
         size += len(chunk)
         if size > cap:
-            raise ResponseTooLargeError(f"{what} exceeded max_size={cap} bytes; {fix}")
-        chunks.append(chunk)
-    return b"".join(chunks)
+            raise ResponseTooLargeError(
+                f"{spec.operation}: the body of {spec.key!r} exceeded max_size={cap} bytes; "
+                f"{_CAP_FIX}"
+            )
+        out.append(chunk)
+    return b"".join(out)
 
 
 async def read_error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:

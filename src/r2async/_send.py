@@ -84,6 +84,7 @@ async def send(
     headers: HeaderMap | None = None,
     timeout: TimeoutTypes = NOT_GIVEN,
     stream: bool = False,
+    read_now: bool = False,
 ) -> tuple[httpx.Response, bytes]:
     """Send ``spec`` with retries; return the response and its body (b'' when streaming).
 
@@ -94,6 +95,8 @@ async def send(
         timeout: the call's ``timeout=`` (default: the client's).
         stream: leave the body unread and the response open (the caller must close it);
             default False.
+        read_now: with ``stream``, the caller reads the whole body at once and scrubs the
+            request itself if that fails, so the request is not scrubbed here (default False).
     """
     session = client._shared
     if not session.warmed:
@@ -101,12 +104,16 @@ async def send(
     http = session.client()
     active = _tracing.tracer()
     if active is None:
-        return await _attempts(client, session, http, spec, headers, timeout, stream, None)
+        return await _attempts(
+            client, session, http, spec, headers, timeout, stream, read_now, None
+        )
     return await _tracing.traced(
         active,
         spec,
         session.endpoint,
-        lambda span: _attempts(client, session, http, spec, headers, timeout, stream, span),
+        lambda span: _attempts(
+            client, session, http, spec, headers, timeout, stream, read_now, span
+        ),
     )
 
 
@@ -118,6 +125,7 @@ async def _attempts(
     headers: HeaderMap | None,
     timeout: TimeoutTypes,
     stream: bool,
+    read_now: bool,
     span: Any,
 ) -> tuple[httpx.Response, bytes]:
     # The retry loop of send(); ``span`` is the operation's span when tracing (else None).
@@ -169,13 +177,13 @@ async def _attempts(
                     response, permit = await _exchange(session, http, direct, request, tmo.pool)
                     status = response.status_code
                     answered, data = await _settle(
-                        spec, request, response, permit, stream, signed, signed_url
+                        spec, request, response, permit, stream, signed, signed_url, read_now
                     )
             else:
                 response, permit = await _exchange(session, http, direct, request, tmo.pool)
                 status = response.status_code
                 answered, data = await _settle(
-                    spec, request, response, permit, stream, signed, signed_url
+                    spec, request, response, permit, stream, signed, signed_url, read_now
                 )
             if answered:
                 _log(spec, attempt, status, started)
@@ -417,6 +425,7 @@ async def _settle(
     stream: bool,
     signed: SignedHeaders | None,
     signed_url: httpx.URL,
+    read_now: bool = False,
 ) -> tuple[bool, bytes]:
     # (True, body) for the answer; (False, bounded error body) for a failure. The response is
     # closed here unless it is a successful stream, which the caller then owns.
@@ -427,9 +436,11 @@ async def _settle(
         status = response.status_code
         if 200 <= status < 300 and not (spec.error_in_200 and not stream):
             if stream:
-                # The open response (and any error raised mid-body) keeps the request
-                # reachable for as long as the caller streams.
-                scrub(request)
+                if not read_now:
+                    # The open response (and any error raised mid-body) keeps the request
+                    # reachable for as long as the caller streams. (Scrubbing costs about as
+                    # much as signing: a body read at once scrubs only when it fails.)
+                    scrub(request)
                 return True, b""
             return True, await read_body(response, spec)
         if 200 <= status < 300:

@@ -9,15 +9,13 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from ._exceptions import APIConnectionError, APITimeoutError, IntegrityError
+from ._resume import ObjectBody, Reopen
 
 if TYPE_CHECKING:
     from ._models import ObjectMetadata
 
 # Reads of this size keep per-chunk overhead low without holding much memory.
 DEFAULT_CHUNK = 256 * 1024
-# Closing a response after an error: long enough for a clean close, short enough not to hang.
-_CLOSE_TIMEOUT = 5.0
 
 
 class ObjectStream:
@@ -27,9 +25,12 @@ class ObjectStream:
     or open it first with ``stream = await r2.open_object(bucket, key)`` (a missing key raises
     there) and hand it on, for example to a web framework's streaming response. ``metadata``
     describes the object. The stored bytes are yielded exactly (no content decoding), and a
-    body shorter than its ``Content-Length`` raises instead of ending early. The response is
-    closed when the body has been read to the end, when reading it fails, on ``aclose()`` and
-    on leaving ``async with``.
+    body shorter than its ``Content-Length`` raises instead of ending early. A body cut partway
+    (a reset, a read timeout, a short body) is resumed from the first byte not yet received
+    with a ranged GET pinned to the ETag, up to the client's ``max_retries`` times (see
+    ``r2async._resume``); ``resumes`` counts those requests. The response is closed when the
+    body has been read to the end, when reading it fails, on ``aclose()`` and on leaving
+    ``async with``.
     """
 
     def __init__(
@@ -39,6 +40,8 @@ class ObjectStream:
         bucket: str,
         key: str,
         chunk_size: int = DEFAULT_CHUNK,
+        reopen: Reopen | None = None,
+        max_resumes: int = 0,
     ) -> None:
         """Prepare a stream; nothing is sent until ``async with``.
 
@@ -47,9 +50,16 @@ class ObjectStream:
             bucket: the bucket, for error messages.
             key: the key, for error messages.
             chunk_size: preferred size of yielded chunks in bytes (default 256 KiB).
+            reopen: sends the pinned ranged GET that resumes a cut body (default None: a cut
+                is raised).
+            max_resumes: how many resumed requests may be sent in all (default 0).
         """
         self._opener = opener
-        self._response: httpx.Response | None = None
+        self._reopen = reopen
+        self._max_resumes = max_resumes
+        self._body: ObjectBody | None = None
+        # The first response: its status and headers describe the object whatever resumes.
+        self._first: httpx.Response | None = None
         self._metadata: ObjectMetadata | None = None
         self._received = 0
         self._consumed = False
@@ -64,21 +74,25 @@ class ObjectStream:
         # Imported here: the result models (and pydantic) load on first use, not at import.
         from ._models import ObjectMetadata, object_metadata_fields
 
-        if self._response is not None:
+        if self._body is not None:
             # Already open (``async with await r2.open_object(...)``): nothing more to send.
             return self
-        self._response = response = await self._opener()
+        response = await self._opener()
+        # Owned from this line: closed by aclose(), also when reading the metadata fails.
+        self._first = response
+        self._body = ObjectBody(
+            response,
+            reopen=self._reopen,
+            max_resumes=self._max_resumes,
+            bucket=self.bucket,
+            key=self.key,
+        )
         try:
             self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))
         except BaseException:
-            # __aexit__ never runs when __aenter__ raises: the open response is closed here,
-            # shielded from cancellation and bounded in time. (anyio is imported only here:
-            # importing r2async does not load it.)
-            import anyio
-
-            with anyio.CancelScope(shield=True) as scope:
-                scope.deadline = anyio.current_time() + _CLOSE_TIMEOUT
-                await self.aclose()
+            # __aexit__ never runs when __aenter__ raises: the open response is closed here
+            # (shielded from cancellation, bounded in time, by ObjectBody.aclose).
+            await self._body.aclose()
             raise
         return self
 
@@ -93,10 +107,12 @@ class ObjectStream:
     async def aclose(self) -> None:
         """Close the underlying response (safe to call more than once)."""
         iterator, self._iterator = self._iterator, None
-        if iterator is not None:
-            await iterator.aclose()
-        if self._response is not None:
-            await self._response.aclose()
+        try:
+            if iterator is not None:
+                await iterator.aclose()
+        finally:
+            if self._body is not None:
+                await self._body.aclose()
 
     @property
     def metadata(self) -> ObjectMetadata:
@@ -108,21 +124,26 @@ class ObjectStream:
     @property
     def status_code(self) -> int:
         """The response status: 200, or 206 for a range."""
-        if self._response is None:
+        if self._first is None:
             raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
-        return self._response.status_code
+        return self._first.status_code
 
     @property
     def headers(self) -> httpx.Headers:
         """The response headers as received."""
-        if self._response is None:
+        if self._first is None:
             raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
-        return self._response.headers
+        return self._first.headers
 
     @property
     def bytes_received(self) -> int:
         """How many body bytes have been yielded so far."""
         return self._received
+
+    @property
+    def resumes(self) -> int:
+        """How many requests were sent to resume a cut body (0 when it was never cut)."""
+        return self._body.resumes if self._body is not None else 0
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         self._iterator = self.iter_bytes()
@@ -134,36 +155,20 @@ class ObjectStream:
         Args:
             chunk_size: preferred chunk size in bytes.
         """
-        if self._response is None:
+        if self._body is None:
             raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
         if self._consumed:
             raise RuntimeError("the stream was already read; open a new one")
         self._consumed = True
-        response = self._response
-        expected = self.metadata.content_length
+        body = self._body
         try:
-            async for chunk in _Rechunker(response.aiter_raw(), chunk_size or self.chunk_size):
+            async for chunk in _Rechunker(body, chunk_size or self.chunk_size):
                 self._received += len(chunk)
                 yield chunk
-        except httpx.TimeoutException as exc:
-            raise APITimeoutError(
-                f"GetObject: timed out after {self._received} bytes of {self.key!r}"
-            ) from exc
-        except httpx.TransportError as exc:
-            raise APIConnectionError(
-                f"GetObject: connection failed after {self._received} bytes of {self.key!r} "
-                f"({type(exc).__name__}: {exc})"
-            ) from exc
         finally:
             # Read to the end, or failed: the connection goes back to the pool (or is
-            # dropped) now, not when the caller gets round to aclose(). A closed response
-            # ignores a second aclose().
-            await response.aclose()
-        if expected is not None and self._received != expected:
-            raise IntegrityError(
-                f"GetObject: received {self._received} bytes of {self.key!r} but "
-                f"Content-Length was {expected}"
-            )
+            # dropped) now, not when the caller gets round to aclose().
+            await body.aclose()
 
     async def read(self) -> bytes:
         """Read the whole remaining body into memory."""

@@ -8,7 +8,8 @@ async with FaultProxy(server.endpoint_url) as proxy:
 ```
 
 Each request that arrives takes the first queued fault whose ``method``/``path`` filter
-matches (or is forwarded untouched when none does). Faults:
+matches, and whose ``range`` (a prefix of the request's ``Range`` header, e.g.
+``"bytes=5242880-"``) does when given (or is forwarded untouched when none does). Faults:
 
 - ``respond(status, code)``: answer with an S3 ``<Error>`` document without forwarding;
   ``slow_down(retry_after)`` is the 503 ``SlowDown`` + ``Retry-After`` variant.
@@ -17,8 +18,14 @@ matches (or is forwarded untouched when none does). Faults:
 - ``reset_after_body()``: forward the whole request, let the server act on it, then reset the
   connection instead of returning the answer (the "lost response").
 - ``truncate(keep)``: forward, relay the answer's head and only ``keep`` body bytes, close.
+- ``reset_during_body(keep)``: forward, relay the answer's head and only ``keep`` body bytes,
+  then reset the connection (RST) mid-body.
 - ``stall(seconds)``: read the request, answer nothing until the client hangs up or
   ``seconds`` pass (bounded), then close.
+- ``stall_during_body(keep, seconds)``: forward, relay the answer's head and ``keep`` body
+  bytes, then send nothing more until the client hangs up or ``seconds`` pass, then close.
+
+``proxy.stalled`` is set when either stall starts holding a request.
 
 The Host header is passed through unchanged, so SigV4 signatures made for the proxy's address
 verify upstream. Only what r2async sends is supported: requests carry ``Content-Length``;
@@ -54,10 +61,13 @@ class Fault:
     seconds: float = 0.0
     method: str | None = None
     path: str | None = None
+    range: str | None = None
 
-    def matches(self, method: str, path: str) -> bool:
-        """Whether this fault applies to a request line."""
+    def matches(self, method: str, path: str, range_header: str | None = None) -> bool:
+        """Whether this fault applies to a request (its line and its Range header)."""
         if self.method is not None and self.method != method:
+            return False
+        if self.range is not None and not (range_header or "").startswith(self.range):
             return False
         return self.path is None or self.path in path
 
@@ -76,11 +86,11 @@ def respond(
     headers: dict[str, str] | None = None,
     method: str | None = None,
     path: str | None = None,
+    range: str | None = None,
 ) -> Fault:
     """Answer with an S3 error document instead of forwarding (the connection stays open)."""
-    return Fault(
-        "respond", status=status, code=code, headers=dict(headers or {}), method=method, path=path
-    )
+    return Fault("respond", status=status, code=code, headers=dict(headers or {}),
+                 method=method, path=path, range=range)
 
 
 def slow_down(
@@ -95,19 +105,36 @@ def reset_before_body(*, method: str | None = None, path: str | None = None) -> 
     return Fault("reset_before_body", method=method, path=path)
 
 
-def reset_after_body(*, method: str | None = None, path: str | None = None) -> Fault:
+def reset_after_body(*, method: str | None = None, path: str | None = None,
+                     range: str | None = None) -> Fault:
     """Forward the request, then reset instead of returning the server's answer."""
-    return Fault("reset_after_body", method=method, path=path)
+    return Fault("reset_after_body", method=method, path=path, range=range)
 
 
-def truncate(keep: int, *, method: str | None = None, path: str | None = None) -> Fault:
+def truncate(keep: int, *, method: str | None = None, path: str | None = None,
+             range: str | None = None) -> Fault:
     """Forward, then relay the answer's head and only ``keep`` bytes of its body."""
-    return Fault("truncate", keep=keep, method=method, path=path)
+    return Fault("truncate", keep=keep, method=method, path=path, range=range)
 
 
-def stall(seconds: float, *, method: str | None = None, path: str | None = None) -> Fault:
+def reset_during_body(keep: int, *, method: str | None = None, path: str | None = None,
+                      range: str | None = None) -> Fault:
+    """Forward, relay the answer's head and only ``keep`` bytes of its body, then reset."""
+    return Fault("reset_during_body", keep=keep, method=method, path=path, range=range)
+
+
+def stall(seconds: float, *, method: str | None = None, path: str | None = None,
+          range: str | None = None) -> Fault:
     """Read the request and answer nothing for up to ``seconds`` (at most 10)."""
-    return Fault("stall", seconds=min(seconds, _MAX_STALL), method=method, path=path)
+    return Fault("stall", seconds=min(seconds, _MAX_STALL), method=method, path=path,
+                 range=range)
+
+
+def stall_during_body(keep: int, seconds: float, *, method: str | None = None,
+                      path: str | None = None, range: str | None = None) -> Fault:
+    """Forward, relay the head and ``keep`` body bytes, then stall for up to ``seconds``."""
+    return Fault("stall_during_body", keep=keep, seconds=min(seconds, _MAX_STALL),
+                 method=method, path=path, range=range)
 
 
 @dataclass
@@ -208,6 +235,10 @@ class FaultProxy:
         self.port = 0
         self.applied: list[tuple[str, str, str]] = []
         self.forwarded: list[tuple[str, str]] = []
+        # Every request that arrived: (method, path, Range header, If-Match header).
+        self.requests: list[tuple[str, str, str | None, str | None]] = []
+        # Set when a stall fault starts holding a request: a test can act while it hangs.
+        self.stalled = asyncio.Event()
         self.connections = 0
 
     @property
@@ -251,9 +282,9 @@ class FaultProxy:
             await self._server.wait_closed()
             self._server = None
 
-    def _take(self, method: str, path: str) -> Fault | None:
+    def _take(self, method: str, path: str, range_header: str | None = None) -> Fault | None:
         for i, fault in enumerate(self._faults):
-            if fault.matches(method, path):
+            if fault.matches(method, path, range_header):
                 del self._faults[i]
                 self.applied.append((fault.name, method, path))
                 return fault
@@ -292,7 +323,8 @@ class FaultProxy:
         if request is None:
             return upstream, False
         method, path = request.first_line.split(" ")[:2]
-        fault = self._take(method, path)
+        self.requests.append((method, path, request.header("range"), request.header("if-match")))
+        fault = self._take(method, path, request.header("range"))
         if fault is not None and fault.kind == "reset_before_body":
             _reset(writer)
             return upstream, False
@@ -312,6 +344,7 @@ class FaultProxy:
             await writer.drain()
             return upstream, not client_close
         if fault is not None and fault.kind == "stall":
+            self.stalled.set()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(reader.read(1), fault.seconds)
             return upstream, False
@@ -332,9 +365,16 @@ class FaultProxy:
         if fault is not None and fault.kind == "reset_after_body":
             _reset(writer)
             return upstream, False
-        if fault is not None and fault.kind == "truncate":
+        if fault is not None and fault.kind in ("truncate", "reset_during_body",
+                                                "stall_during_body"):
             writer.write(response.head + content[: fault.keep])
             await writer.drain()
+            if fault.kind == "reset_during_body":
+                _reset(writer)
+            elif fault.kind == "stall_during_body":
+                self.stalled.set()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(reader.read(1), fault.seconds)
             return upstream, False
         writer.write(response.head + content)
         await writer.drain()

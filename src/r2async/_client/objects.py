@@ -9,8 +9,9 @@ import httpx
 
 from .._body import BodyLike
 from .._checksums import ChecksumAlgorithm
-from .._exceptions import IntegrityError
 from .._headers import DateLike, HeaderMap, StorageClass
+from .._response import collect_capped, refuse_over_cap
+from .._resume import ObjectBody, reopener
 from .._streaming import DEFAULT_CHUNK, ObjectStream
 from .base import NOT_GIVEN, TimeoutTypes, _ClientBase
 
@@ -133,6 +134,9 @@ class ObjectMethods(_ClientBase):
     ) -> GetObjectResult:
         """Download an object into memory (GetObject). For large objects use ``stream_object``.
 
+        A body cut partway is resumed from the first missing byte, pinned to the ETag, up to
+        ``max_retries`` times; ``ObjectChangedError`` if the object changed in between.
+
         Args:
             bucket: the bucket name.
             key: the object key.
@@ -163,14 +167,29 @@ class ObjectMethods(_ClientBase):
             sse_customer_key=sse_customer_key,
             checksum_mode=checksum_mode,
         )
-        response, body = await self._send(spec, headers=headers, timeout=timeout)
-        result = ops.parse_get_object(response.headers, body)
-        if result.content_length is not None and result.content_length != len(body):
-            raise IntegrityError(
-                f"GetObject: received {len(body)} bytes of {key!r} but Content-Length was "
-                f"{result.content_length}"
-            )
-        return result
+        response, _ = await self._send(
+            spec, headers=headers, timeout=timeout, stream=True, read_now=True
+        )
+        # The body is read like stream_object's, so a cut is resumed the same way.
+        reader = ObjectBody(
+            response,
+            reopen=reopener(self, spec, headers, timeout),
+            max_resumes=self._max_retries,
+            bucket=bucket,
+            key=key,
+        )
+        try:
+            cap = spec.max_body
+            if cap is None:
+                body = await reader.read()
+            else:
+                # max_size=: refused on the declared length before any byte is read, and
+                # again as bytes arrive (resumed ones included).
+                refuse_over_cap(response.headers, spec, cap)
+                body = await collect_capped(reader, spec, cap)
+        finally:
+            await reader.aclose()
+        return ops.parse_get_object(response.headers, body)
 
     def stream_object(
         self,
@@ -191,7 +210,8 @@ class ObjectMethods(_ClientBase):
     ) -> ObjectStream:
         """Stream an object's body with bounded memory: ``async with r2.stream_object(b, k) as s``.
 
-        Arguments are validated now; the request is sent on ``async with``.
+        Arguments are validated now; the request is sent on ``async with``. A body cut partway
+        is resumed as for ``get_object``.
 
         Args:
             bucket: the bucket name.
@@ -229,7 +249,14 @@ class ObjectMethods(_ClientBase):
             response, _ = await self._send(spec, headers=headers, timeout=timeout, stream=True)
             return response
 
-        return ObjectStream(opener, bucket=bucket, key=key, chunk_size=chunk_size)
+        return ObjectStream(
+            opener,
+            bucket=bucket,
+            key=key,
+            chunk_size=chunk_size,
+            reopen=reopener(self, spec, headers, timeout),
+            max_resumes=self._max_retries,
+        )
 
     async def open_object(
         self,
