@@ -202,7 +202,7 @@ async def test_no_retry_wait_runs_past_the_deadline(
     from r2async import _retry
 
     # Waits of 0.6 s: the second one would end past the 1 s deadline, so it is not taken.
-    monkeypatch.setattr(_retry, "delay_for", lambda attempt, headers: 0.6)
+    monkeypatch.setattr(_retry, "delay_for", lambda attempt, headers, **kw: 0.6)
     async with _client(server.url, transport, max_retries=10) as r2:
         started = time.monotonic()
         with pytest.raises(RateLimitError, match="deadline of 1 s would pass first"):
