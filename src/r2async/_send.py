@@ -9,7 +9,6 @@ and mapping failures to typed errors is ``_response``'s job.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 import time
@@ -20,6 +19,7 @@ import httpx
 
 from . import _retry, _tracing, _xml
 from ._body import StreamLengthError
+from ._clock import correct_clock
 from ._deadline import DeadlineStream, deadline_error, passed
 from ._exceptions import (
     APIConnectionError,
@@ -197,7 +197,7 @@ async def _attempts(
                 error.code == "RequestTimeTooSkewed"
                 and not clock_corrected
                 and (spec.body is None or spec.body.replayable)
-                and _correct_clock(session, request, response.headers)
+                and correct_clock(session, request, response.headers)
             ):
                 # Signed again at once with the server's time: not counted as a retry.
                 clock_corrected = True
@@ -240,42 +240,6 @@ async def _attempts(
             _tracing.retry_event(span, attempt + 1, delay, error)
         await _retry.sleep(delay)
         attempt += 1
-
-
-_CLOCK_WARNED = False
-
-
-def _correct_clock(session: Session, request: httpx.Request, headers: Mapping[str, str]) -> bool:
-    # RequestTimeTooSkewed: take the offset from the answer's Date header (as aws-sdk-js
-    # keeps a systemClockOffset), keep it for later requests and presigned URLs, log once.
-    # Measured against the request's own x-amz-date: the clock the signer used.
-    global _CLOCK_WARNED
-    date = headers.get("date")
-    signed = request.headers.get("x-amz-date")
-    if not date or not signed:
-        return False
-    try:
-        from email.utils import parsedate_to_datetime
-
-        server = parsedate_to_datetime(date).timestamp()
-        sent = dt.datetime.strptime(signed, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return False
-    skew = server - sent.timestamp()
-    # Within a couple of seconds, the clock is not what is wrong (the answer took time).
-    if abs(skew) < 2.0:
-        return False
-    offset = session.clock_offset + skew
-    session.set_clock_offset(offset)
-    if not _CLOCK_WARNED:
-        _CLOCK_WARNED = True
-        logger.warning(
-            "this machine's clock is %.0f s %s the server's (RequestTimeTooSkewed): "
-            "signing with the server's time from now on; fix the clock (NTP)",
-            abs(offset),
-            "behind" if offset > 0 else "ahead of",
-        )
-    return True
 
 
 def _held_to_deadline(

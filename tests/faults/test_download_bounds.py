@@ -92,7 +92,7 @@ async def test_download_file_stops_an_endless_part_at_its_span(
     server.put("obj", payload(3 * P))
     server.policy = lambda n, start, end: "endless" if n > 1 else "normal"
     async with client(server, transport) as r2:
-        with pytest.raises(IntegrityError, match="sent more than"):
+        with pytest.raises(IntegrityError, match=r"sent more than|received more than"):
             await r2.download_file("bkt", "obj", tmp_path / "dest.bin", part_size=P)
         assert busy_connections(r2) == 0
     assert names(tmp_path) == []

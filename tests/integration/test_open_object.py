@@ -36,7 +36,7 @@ async def test_status_and_headers_known_and_closes_itself_at_the_end(
         assert stream.bytes_received == 0
         received = b"".join([chunk async for chunk in stream])  # no async with, no aclose
         assert received == data
-        assert stream._response is not None and stream._response.is_closed
+        assert stream._first is not None and stream._first.is_closed
 
         partial = await r2.open_object(bucket, "k", range=(0, 9))
         assert partial.status_code == 206
@@ -54,5 +54,5 @@ async def test_closed_before_reading_releases_the_connection(
         for _ in range(70):
             stream = await r2.open_object(bucket, "k")
             await stream.aclose()
-            assert stream._response is not None and stream._response.is_closed
+            assert stream._first is not None and stream._first.is_closed
         assert (await r2.get_object(bucket, "k")).body == b"x" * 100_000
