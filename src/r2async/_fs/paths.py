@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
+from .._headers import validate_bucket
 
 __all__ = ["check_bucket", "join", "split_path", "strip_protocol"]
 
-# R2's rule (3-63 of a-z, 0-9 and '-', alphanumeric at both ends, no dots), so a name that
-# passes here is one R2 accepts; checked locally so a typo fails before any request.
-_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
 _PROTOCOLS = ("r2://", "r2::")
 
 
@@ -33,12 +30,8 @@ def check_bucket(bucket: str) -> str:
     Args:
         bucket: the bucket name to check.
     """
-    if not _BUCKET.fullmatch(bucket):
-        raise ValueError(
-            f"invalid bucket name {bucket!r}: R2 bucket names are 3-63 characters of a-z, 0-9 "
-            "and '-', starting and ending with a letter or digit"
-        )
-    return bucket
+    # The client's own rule (R2's), checked locally so that a typo fails before any request.
+    return validate_bucket(bucket)
 
 
 def split_path(path: str, *, need_key: bool = False) -> tuple[str, str]:

@@ -10,12 +10,11 @@ import os
 import re
 from dataclasses import dataclass
 
+from .._headers import validate_bucket
 from ._errors import UsageError
 
 SCHEME = "r2://"
 STDIO = "-"
-# R2's rule (stricter than S3's): a name that passes here is valid on R2 and on SeaweedFS.
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 _MAX_KEY_BYTES = 1024
 _OTHER_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
@@ -103,11 +102,13 @@ def _parse_remote(text: str, what: str) -> Remote:
     bucket, _, key = rest.partition("/")
     if not bucket:
         raise UsageError(f"{what} {text!r} has no bucket name; write r2://BUCKET/KEY")
-    if not _BUCKET.match(bucket):
+    try:
+        validate_bucket(bucket)  # the client's rule (R2's, stricter than S3's)
+    except ValueError:
         raise UsageError(
             f"{what} {text!r}: {bucket!r} is not a valid bucket name (3-63 characters of "
             "a-z, 0-9 and '-', starting and ending with a letter or digit)"
-        )
+        ) from None
     if len(key.encode("utf-8", "surrogateescape")) > _MAX_KEY_BYTES:
         raise UsageError(f"{what}: the key is longer than {_MAX_KEY_BYTES} UTF-8 bytes")
     return Remote(bucket, key)
