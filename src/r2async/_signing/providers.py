@@ -56,7 +56,7 @@ def _remaining(credentials: Credentials, now: float) -> float:
 class Refresher:
     """The current credentials of one provider, refreshed ahead of expiry, one refresh at a time."""
 
-    __slots__ = ("_current", "_lock", "_provider", "margin", "name", "timeout")
+    __slots__ = ("_current", "_is_async", "_lock", "_provider", "margin", "name", "timeout")
 
     def __init__(
         self,
@@ -84,6 +84,10 @@ class Refresher:
                     f"credentials {label} must be a positive, finite number of seconds"
                 )
         self._provider = provider
+        # An async function, or an object whose __call__ is one: awaited on the loop.
+        self._is_async = inspect.iscoroutinefunction(provider) or inspect.iscoroutinefunction(
+            getattr(provider, "__call__", None)  # noqa: B004 - an object's async __call__
+        )
         self.name = provider_name(provider)
         self.margin = float(margin)
         self.timeout = float(timeout)
@@ -153,9 +157,7 @@ class Refresher:
         current = self.fresh() or self.usable()
         if current is not None:
             return current
-        if inspect.iscoroutinefunction(self._provider) or inspect.iscoroutinefunction(
-            getattr(self._provider, "__call__", None)  # noqa: B004 - an object's async __call__
-        ):
+        if self._is_async:
             raise CredentialsError(
                 f"no current credentials from the async provider {self.name}: presigning is "
                 "synchronous, so await client.refresh_credentials() first",
@@ -180,9 +182,7 @@ class Refresher:
         provider = self._provider
         try:
             with anyio.fail_after(timeout):
-                if inspect.iscoroutinefunction(provider) or inspect.iscoroutinefunction(
-                    getattr(provider, "__call__", None)  # noqa: B004
-                ):
+                if self._is_async:
                     result: Any = await provider()  # type: ignore[misc]
                 else:
                     # Sync providers may block (files, HTTP): never on the event loop. If it
