@@ -89,6 +89,13 @@ class Session:
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
+        if http is None and (
+            transport == "aiohttp" or (transport == "httpx" and self.endpoint.scheme == "https")
+        ):
+            # The CA bundle loads while the first request's imports run (see tls).
+            from ._transports.tls import prepare_in_background
+
+            prepare_in_background()
         # The asyncio loop of the first request (None under trio): the pool's sockets belong
         # to it. A sentinel until then.
         self.loop: object = _UNUSED

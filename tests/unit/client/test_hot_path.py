@@ -211,3 +211,25 @@ async def test_large_bodies_are_sent_in_slices_but_signed_whole() -> None:
     assert big.content == data
     assert big.headers["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
     assert small_chunks == [b"tiny"]
+
+
+async def test_an_https_client_builds_the_tls_context_in_the_background_from_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Loading the CA bundle releases the GIL: started at construction, it overlaps the
+    # imports the first request still has to do instead of adding to them.
+    monkeypatch.setattr(tls, "_SSL_CONTEXT", None)
+    monkeypatch.setattr(tls, "_PREPARING", [])
+    R2Client(endpoint_url="http://127.0.0.1:9", access_key_id="AKID", secret_access_key="S")
+    assert tls._PREPARING == []
+    r2 = R2Client(endpoint_url="https://a.example", access_key_id="AKID", secret_access_key="S")
+    R2Client(endpoint_url="https://b.example", access_key_id="AKID", secret_access_key="S")
+    assert len(tls._PREPARING) == 1  # once per process
+    tls._PREPARING[0].join(timeout=60)
+    built = tls._SSL_CONTEXT
+    assert isinstance(built, ssl.SSLContext) and built.get_ca_certs()
+    async with r2:
+        r2._shared.client()
+        transport = r2._shared.transport
+        assert isinstance(transport, httpx.AsyncHTTPTransport)
+        assert transport._pool._ssl_context is built
