@@ -81,14 +81,41 @@ def load_all() -> None:
 
 
 def warm() -> None:
-    """Load every deferred module and prime pydantic (a worker thread's job).
+    """Prime pydantic (a worker thread's job).
 
     pydantic looks up its plugins (entry points: file-system reads) the first time it builds
     a validator; building one here, in a worker thread, keeps that read off the event loop.
     The other validators are built on first use (pure computation, well under a millisecond).
     """
-    load_all()
     from ._models import PresignedRequest
 
     if not PresignedRequest.__pydantic_complete__:
         PresignedRequest.model_rebuild()
+
+
+_LATER: list[object] = []
+
+
+def load_later() -> None:
+    """Load every deferred module in a background thread, once per process.
+
+    The first request needs only its own family's modules (loaded when its method runs);
+    the others (listing, multipart, transfers: about as long to import as pydantic) load
+    here, off the event loop and off the first request's path, so that the first use of
+    another family later imports nothing on the loop.
+    """
+    if _LATER or all(lazy._namespace.get(lazy._alias) is not lazy for lazy in _REGISTRY):
+        return
+    import threading
+
+    thread = threading.Thread(target=_load_quietly, name="r2async-load-later", daemon=True)
+    _LATER.append(thread)
+    thread.start()
+
+
+def _load_quietly() -> None:
+    # A failure here (an interpreter shutting down) resurfaces, if it matters, at first use.
+    import contextlib
+
+    with contextlib.suppress(BaseException):
+        load_all()

@@ -99,8 +99,26 @@ async def send(
             request itself if that fails, so the request is not scrubbed here (default False).
     """
     session = client._shared
-    if not session.warmed:
+    if session.cold:
+        # This client's first request: what it needs loads in a worker thread first; the
+        # deferred modules of the other operation families load once it is answered, in a
+        # background thread, so that they neither delay it nor load later on the loop.
         await session.warm()
+        if session.cold:
+            session.cold = False
+            try:
+                return await send(
+                    client,
+                    spec,
+                    headers=headers,
+                    timeout=timeout,
+                    stream=stream,
+                    read_now=read_now,
+                )
+            finally:
+                from . import _lazy
+
+                _lazy.load_later()
     http = session.client()
     active = _tracing.tracer()
     if active is None:

@@ -36,6 +36,7 @@ class Session:
         "bounds_calls",
         "clock_offset",
         "closed",
+        "cold",
         "endpoint",
         "gate",
         "http",
@@ -66,6 +67,8 @@ class Session:
         # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
         self.clock_offset = 0.0
         self.warmed = False
+        # True until this client's first request is under way (see _send.send).
+        self.cold = True
         # Whether a presign has already warned about a host that is not R2's S3 endpoint.
         self.presign_host_checked = False
         # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
@@ -86,6 +89,13 @@ class Session:
         # What r2async sends through when it owns the pool: a choice until the first
         # request, then the transport itself (requests go to it directly, see _send).
         self.transport: str | httpx.AsyncBaseTransport = transport
+        if http is None and (
+            transport == "aiohttp" or (transport == "httpx" and self.endpoint.scheme == "https")
+        ):
+            # The CA bundle loads while the first request's imports run (see tls).
+            from ._transports.tls import prepare_in_background
+
+            prepare_in_background()
         # The asyncio loop of the first request (None under trio): the pool's sockets belong
         # to it. A sentinel until then.
         self.loop: object = _UNUSED
@@ -121,17 +131,22 @@ class Session:
     async def warm(self) -> None:
         """Before the first request, in a worker thread: what would otherwise block the loop.
 
-        Loading the CA bundle for the shared TLS context takes 50-90 ms, and pydantic's first
-        model build reads its plugins' entry points from disk; both run here, off the event
-        loop, once per client (cheap checks afterwards).
+        What the first request needs runs here, off the event loop, once per client (cheap
+        checks afterwards): the TLS context (loading the CA bundle takes 50-90 ms; only for an
+        https:// endpoint), the transport's modules and pydantic's first model build (which
+        reads its plugins' entry points from disk). The deferred modules of the other
+        operation families load afterwards in a background thread (see ``_lazy.load_later``),
+        not on the first request's path: its send starts them once it is answered.
         """
         if self.warmed:
             return
         from anyio import to_thread
 
-        needs_tls = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        owns = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        aiohttp = owns and self.transport == "aiohttp"
+        # The aiohttp transport takes the shared context whatever the scheme.
         await to_thread.run_sync(
-            _warm, needs_tls, self.http is None and self.transport == "aiohttp"
+            _warm, owns and (aiohttp or self.endpoint.scheme == "https"), aiohttp, owns
         )
         self.warmed = True
 
@@ -158,9 +173,14 @@ class Session:
                 # 40-55% of the CPU of a small request at concurrency 32 (see _transports.pool).
                 from ._transports.pool import PoolTransport
 
-                # One SSL context per process (building one costs 50-90 ms), also for
-                # http:// endpoints, where httpx would otherwise build one per client.
-                transport = PoolTransport()
+                # One SSL context per process (building one costs 50-90 ms); an http://
+                # endpoint never handshakes, and gets a context without CAs (see tls).
+                from ._transports.tls import plain_ssl_context, shared_ssl_context
+
+                https = self.endpoint.scheme == "https"
+                transport = PoolTransport(
+                    ssl_context=shared_ssl_context() if https else plain_ssl_context()
+                )
             self.transport = transport
             # The client is what with_options views share and what aclose closes; requests
             # skip it (see _send).
@@ -231,17 +251,23 @@ def check_transport(transport: object, http_client: httpx.AsyncClient | None) ->
             raise ImportError("transport='aiohttp' needs aiohttp: pip install 'r2async[fast]'")
 
 
-def _warm(needs_tls: bool, uses_aiohttp: bool) -> None:
+def _warm(needs_tls: bool, uses_aiohttp: bool, owns: bool) -> None:
     from . import _lazy
 
     if uses_aiohttp:
         # aiohttp builds its default TLS contexts when it is imported.
         import importlib
 
+        importlib.import_module("r2async._transports.aiohttp_transport")
         importlib.import_module("aiohttp")
+    elif owns:
+        # httpcore, anyio's stream classes and the pool: imported here, not in client().
+        from ._transports import pool  # noqa: F401
+
+    from ._transports.tls import plain_ssl_context, shared_ssl_context
 
     if needs_tls:
-        from ._transports.tls import shared_ssl_context
-
         shared_ssl_context()
+    elif owns and not uses_aiohttp:
+        plain_ssl_context()
     _lazy.warm()

@@ -152,10 +152,10 @@ async def test_transport_errors_carry_their_request() -> None:
     assert cause.request.url.raw_path == b"/bkt/k"
 
 
-async def test_one_ssl_context_serves_every_client(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_one_ssl_context_serves_every_https_client(monkeypatch: pytest.MonkeyPatch) -> None:
     context = ssl.create_default_context()
     monkeypatch.setattr(tls, "_SSL_CONTEXT", context)
-    for endpoint in ("https://a.example", "http://127.0.0.1:9"):
+    for endpoint in ("https://a.example", "https://b.example:8443"):
         async with R2Client(
             endpoint_url=endpoint, access_key_id="AKID", secret_access_key="SECRET"
         ) as r2:
@@ -163,6 +163,22 @@ async def test_one_ssl_context_serves_every_client(monkeypatch: pytest.MonkeyPat
             transport = r2._shared.transport
             assert isinstance(transport, httpx.AsyncHTTPTransport)
             assert transport._pool._ssl_context is context
+
+
+async def test_an_http_endpoint_loads_no_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Loading the CA bundle is most of a fresh process's time to its first response; a
+    # plain-HTTP endpoint never handshakes. Its context loads no CA, so it would fail closed.
+    monkeypatch.setattr(tls, "_SSL_CONTEXT", None)
+    async with R2Client(
+        endpoint_url="http://127.0.0.1:9", access_key_id="AKID", secret_access_key="SECRET"
+    ) as r2:
+        r2._shared.client()
+        transport = r2._shared.transport
+        assert isinstance(transport, httpx.AsyncHTTPTransport)
+        context = transport._pool._ssl_context
+    assert tls._SSL_CONTEXT is None
+    assert context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
+    assert context.get_ca_certs() == []
 
 
 async def test_head_of_a_large_object_reads_no_body() -> None:
@@ -195,3 +211,25 @@ async def test_large_bodies_are_sent_in_slices_but_signed_whole() -> None:
     assert big.content == data
     assert big.headers["x-amz-content-sha256"] == hashlib.sha256(data).hexdigest()
     assert small_chunks == [b"tiny"]
+
+
+async def test_an_https_client_builds_the_tls_context_in_the_background_from_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Loading the CA bundle releases the GIL: started at construction, it overlaps the
+    # imports the first request still has to do instead of adding to them.
+    monkeypatch.setattr(tls, "_SSL_CONTEXT", None)
+    monkeypatch.setattr(tls, "_PREPARING", [])
+    R2Client(endpoint_url="http://127.0.0.1:9", access_key_id="AKID", secret_access_key="S")
+    assert tls._PREPARING == []
+    r2 = R2Client(endpoint_url="https://a.example", access_key_id="AKID", secret_access_key="S")
+    R2Client(endpoint_url="https://b.example", access_key_id="AKID", secret_access_key="S")
+    assert len(tls._PREPARING) == 1  # once per process
+    tls._PREPARING[0].join(timeout=60)
+    built = tls._SSL_CONTEXT
+    assert isinstance(built, ssl.SSLContext) and built.get_ca_certs()
+    async with r2:
+        r2._shared.client()
+        transport = r2._shared.transport
+        assert isinstance(transport, httpx.AsyncHTTPTransport)
+        assert transport._pool._ssl_context is built

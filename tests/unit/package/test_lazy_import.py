@@ -178,3 +178,34 @@ def test_type_hints_resolve_before_any_use_in_a_fresh_process() -> None:
     assert not loaded_at_import
     assert returned == "PutObjectResult"
     assert count > 30
+
+
+def test_first_request_waits_only_for_its_own_family_the_rest_loads_after_it() -> None:
+    # Time to a fresh process's first answer: the deferred modules of other families
+    # (listing, multipart, transfers) are not on its path; they load in a background thread
+    # once it is answered, so that their first use later imports nothing on the loop.
+    out = _fresh(
+        "import asyncio, json, sys, httpx, respx\n"
+        "from r2async import R2Client\n"
+        "from r2async import _lazy\n"
+        "seen = []\n"
+        "def answer(request):\n"
+        "    seen.append('r2async._transfer.api' in sys.modules)\n"
+        "    return httpx.Response(200, content=b'x')\n"
+        "async def main():\n"
+        "    async with R2Client(endpoint_url='http://127.0.0.1:9', access_key_id='A',\n"
+        "                        secret_access_key='S') as r2:\n"
+        "        with respx.mock(base_url='http://127.0.0.1:9') as mock:\n"
+        "            mock.get(url__regex=r'.*').mock(side_effect=answer)\n"
+        "            await r2.get_object('bkt', 'k')\n"
+        "            await r2.get_object('bkt', 'k')\n"
+        "asyncio.run(main())\n"
+        "for thread in _lazy._LATER:\n"
+        "    thread.join(timeout=60)\n"
+        "print(json.dumps([seen, len(_lazy._LATER), 'r2async._transfer.api' in sys.modules,\n"
+        "                  'r2async._operations.listing' in sys.modules]))"
+    )
+    seen, threads, transfer_loaded, listing_loaded = json.loads(out)
+    assert seen[0] is False
+    assert threads == 1
+    assert transfer_loaded and listing_loaded
