@@ -52,6 +52,7 @@ import httpx
 
 from . import DEADLINE
 from .call_guard import CallGuard, GuardedBackend
+from .direct_body import direct
 
 _Key = tuple[bytes, bytes, int]
 
@@ -214,7 +215,9 @@ class ConnectionPool:
                 await self._release(conn)
                 raise
             assert isinstance(response.stream, AsyncIterable)
-            response.stream = _PooledStream(response.stream, self, conn)
+            # A body of known length is read past h11 (direct_body says why and how).
+            stream = direct(response.stream, conn._connection, request)
+            response.stream = _PooledStream(stream, self, conn)
             return response
 
     async def _acquire(
@@ -277,7 +280,11 @@ class ConnectionPool:
             self._debug = sys.flags.dev_mode
             self._backend = httpcore.TrioBackend()
         else:
+            from .asyncio_stream import AsyncioBackend
+
             self._soon = loop.call_soon_threadsafe
+            # asyncio's own sockets and TLS, not anyio's (asyncio_stream says why).
+            self._backend = AsyncioBackend()
             # -X dev turns asyncio's debug mode on too.
             self._debug = sys.flags.dev_mode or loop.get_debug()
 
