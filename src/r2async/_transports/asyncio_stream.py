@@ -33,6 +33,8 @@ import httpcore
 # Reading pauses above this many queued bytes and resumes below the low mark.
 _HIGH_WATER = 2 * 1024 * 1024
 _LOW_WATER = 512 * 1024
+# Loop passes a close waits for the socket to be released (TLS takes two or three).
+_CLOSE_PASSES = 8
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -176,6 +178,13 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             transport.abort()
         else:
             transport.close()
+        # The socket itself closes in a callback on the loop: let it run, as anyio's
+        # streams do, so that a closed connection holds no file descriptor.
+        for _ in range(_CLOSE_PASSES):
+            if self._protocol.lost:
+                return
+            await asyncio.sleep(0)
+        transport.abort()
 
     async def start_tls(
         self,
