@@ -374,7 +374,7 @@ def _run_job(job: dict[str, Any], pythonpath: str | None, env: dict[str, str]) -
         timeout=600,
     )
     # obstore's runtime may abort at interpreter exit, after the result was printed.
-    if out.returncode != 0 and '"n":' not in out.stdout:
+    if out.returncode != 0 and not out.stdout.strip().startswith("{"):
         raise RuntimeError(
             f"worker {job['client']} {job['op']} failed ({out.returncode}):\n"
             f"{out.stdout[-2000:]}{out.stderr[-3000:]}"
