@@ -27,7 +27,9 @@ network stream holds a request to its call's deadline and caps interim responses
 (``call_guard``).
 
 The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
-timeouts, server-closed detection), and ``PoolTransport`` is httpx's own
+timeouts, server-closed detection), their sockets asyncio's own under asyncio
+(``asyncio_stream``; httpcore's trio backend under trio), a body of known length read past
+h11 (``direct_body``); and ``PoolTransport`` is httpx's own
 ``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
 in place of httpcore's: the one private name used is that attribute, ``_pool``, which
 tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
