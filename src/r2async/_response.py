@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Mapping
 import httpx
 
 from . import _xml
+from ._collect import BodyBuffer
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -71,7 +72,9 @@ async def _read_capped(response: httpx.Response, spec: RequestSpec, cap: int) ->
     # Object data the caller capped: refused on its declared length before any of it is
     # read, and again as it arrives (a length can be absent, or the body chunked).
     refuse_over_cap(response.headers, spec, cap)
-    return await collect_capped(response.aiter_raw(), spec, cap)
+    declared = response.headers.get("content-length")
+    size = int(declared) if declared is not None and declared.isdigit() else None
+    return await collect_capped(response.aiter_raw(), spec, cap, size)
 
 
 _CAP_FIX = "raise max_size=, or read it with stream_object()"
@@ -93,25 +96,26 @@ def refuse_over_cap(headers: Mapping[str, str], spec: RequestSpec, cap: int) -> 
         )
 
 
-async def collect_capped(chunks: AsyncIterator[bytes], spec: RequestSpec, cap: int) -> bytes:
+async def collect_capped(
+    chunks: AsyncIterator[bytes], spec: RequestSpec, cap: int, declared: int | None = None
+) -> bytes:
     """The whole body from ``chunks``, raising ``ResponseTooLargeError`` past ``cap`` bytes.
 
     Args:
         chunks: the body's chunks.
         spec: the request (operation and key, for the message).
         cap: the caller's ``max_size``.
+        declared: the body's declared length, to size the buffer (never above ``cap``).
     """
-    out: list[bytes] = []
-    size = 0
+    out = BodyBuffer(declared, cap)
     async for chunk in chunks:
-        size += len(chunk)
-        if size > cap:
+        if out.received + len(chunk) > cap:
             raise ResponseTooLargeError(
                 f"{spec.operation}: the body of {spec.key!r} exceeded max_size={cap} bytes; "
                 f"{_CAP_FIX}"
             )
-        out.append(chunk)
-    return b"".join(out)
+        out.add(chunk)
+    return out.value()
 
 
 async def read_error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY) -> bytes:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from . import _retry
+from ._collect import BodyBuffer
 from ._exceptions import (
     APIConnectionError,
     APIStatusError,
@@ -197,9 +198,19 @@ class ObjectBody:
             await self._resume(cut)
         raise AssertionError("unreachable: the resume budget bounds the passes")
 
+    @property
+    def remaining(self) -> int | None:
+        """The bytes still to come, as declared (None: unknown)."""
+        if self._expected is None:
+            return None
+        return max(0, self._expected - self.received)
+
     async def read(self) -> bytes:
-        """The whole remaining body."""
-        return b"".join([chunk async for chunk in self])
+        """The whole remaining body (in one buffer of the declared size: no join)."""
+        out = BodyBuffer(self.remaining)
+        async for chunk in self:
+            out.add(chunk)
+        return out.value()
 
     async def aclose(self) -> None:
         """Close the current response (shielded; safe to call more than once)."""

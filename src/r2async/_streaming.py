@@ -172,7 +172,12 @@ class ObjectStream:
 
     async def read(self) -> bytes:
         """Read the whole remaining body into memory."""
-        return b"".join([chunk async for chunk in self.iter_bytes()])
+        from ._collect import BodyBuffer
+
+        out = BodyBuffer(self._body.remaining if self._body is not None else None)
+        async for chunk in self.iter_bytes():
+            out.add(chunk)
+        return out.value()
 
 
 class _Rechunker:

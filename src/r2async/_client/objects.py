@@ -186,7 +186,7 @@ class ObjectMethods(_ClientBase):
                 # max_size=: refused on the declared length before any byte is read, and
                 # again as bytes arrive (resumed ones included).
                 refuse_over_cap(response.headers, spec, cap)
-                body = await collect_capped(reader, spec, cap)
+                body = await collect_capped(reader, spec, cap, reader.remaining)
         finally:
             await reader.aclose()
         return ops.parse_get_object(response.headers, body)

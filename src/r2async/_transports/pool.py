@@ -27,7 +27,9 @@ network stream holds a request to its call's deadline and caps interim responses
 (``call_guard``).
 
 The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
-timeouts, server-closed detection), and ``PoolTransport`` is httpx's own
+timeouts, server-closed detection), their sockets asyncio's own under asyncio
+(``asyncio_stream``; httpcore's trio backend under trio), a body of known length read past
+h11 (``direct_body``); and ``PoolTransport`` is httpx's own
 ``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
 in place of httpcore's: the one private name used is that attribute, ``_pool``, which
 tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
@@ -52,6 +54,7 @@ import httpx
 
 from . import DEADLINE
 from .call_guard import CallGuard, GuardedBackend
+from .direct_body import direct
 
 _Key = tuple[bytes, bytes, int]
 
@@ -214,7 +217,9 @@ class ConnectionPool:
                 await self._release(conn)
                 raise
             assert isinstance(response.stream, AsyncIterable)
-            response.stream = _PooledStream(response.stream, self, conn)
+            # A body of known length is read past h11 (direct_body says why and how).
+            stream = direct(response.stream, conn._connection, request)
+            response.stream = _PooledStream(stream, self, conn)
             return response
 
     async def _acquire(
@@ -277,7 +282,11 @@ class ConnectionPool:
             self._debug = sys.flags.dev_mode
             self._backend = httpcore.TrioBackend()
         else:
+            from .asyncio_stream import AsyncioBackend
+
             self._soon = loop.call_soon_threadsafe
+            # asyncio's own sockets and TLS, not anyio's (asyncio_stream says why).
+            self._backend = AsyncioBackend()
             # -X dev turns asyncio's debug mode on too.
             self._debug = sys.flags.dev_mode or loop.get_debug()
 
