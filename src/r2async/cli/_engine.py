@@ -114,6 +114,16 @@ def _restore_mtime(path: str, head: ObjectMetadata) -> None:
     mtime_ns = parse_mtime(head.metadata.get(MTIME_KEY))
     if mtime_ns is None and head.last_modified is not None:
         mtime_ns = int(head.last_modified.timestamp()) * 10**9
+    restore_mtime_ns(path, mtime_ns)
+
+
+def restore_mtime_ns(path: str, mtime_ns: int | None) -> None:
+    """Set a file's modification time (its access time to now); nothing when None.
+
+    Args:
+        path: the file.
+        mtime_ns: nanoseconds since the epoch.
+    """
     if mtime_ns is not None:
         os.utime(path, ns=(time.time_ns(), mtime_ns))
 
