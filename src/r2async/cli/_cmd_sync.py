@@ -36,7 +36,15 @@ import anyio
 
 from ._cmd_copy import write_options
 from ._cmd_remove import delete_keys
-from ._engine import MTIME_KEY, Engine, Job, WriteOptions, parse_mtime, restore_mtime_ns
+from ._engine import (
+    MTIME_KEY,
+    Engine,
+    Job,
+    WriteOptions,
+    moves_bulk,
+    parse_mtime,
+    restore_mtime_ns,
+)
 from ._errors import EXIT_FAILED, EXIT_OK, UsageError
 from ._locations import Local, Location, Remote, local_path_for_key, parse_location
 from ._output import human_size
@@ -129,6 +137,10 @@ async def _sync(
         if args.dry_run:
             for job in plan.transfers:
                 output.done(job.action, _show(job.src), _show(job.dst), job.size, dry_run=True)
+        elif plan.transfers and not moves_bulk(plan.transfers):
+            engine = Engine(client, session, write)
+            done = await engine.run(plan.transfers, label="sync")
+            transferred, nbytes = len(done), engine.bytes_done
         elif plan.transfers:
             async with session.client(bulk=True) as bulk:
                 engine = Engine(bulk, session, write)

@@ -38,6 +38,11 @@ SINGLE_PUT_THRESHOLD = 16 * 1024**2
 MAX_PARTS = 10_000
 SMALL_FILE = 1024 * 1024
 MAX_BIG_OBJECTS = 4
+# Above either, a transfer uses the bulk (aiohttp) transport: its import costs ~0.1-0.2 s of
+# start-up, and it saves ~0.3-1 ms of CPU per small object and a third per GiB downloaded
+# (2,000 files of 4-256 KiB: 2.6 s CPU up, 4.0 s down, against 3.2 s and 6.6 s on httpx).
+BULK_OBJECTS = 64
+BULK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,20 @@ class Job:
         if isinstance(self.src, Local):
             return "upload"
         return "download" if isinstance(self.dst, Local) else "copy"
+
+
+def moves_bulk(jobs: Sequence[Job]) -> bool:
+    """Whether jobs move enough object data to be worth the bulk transport's start-up.
+
+    Args:
+        jobs: the planned transfers (R2-to-R2 copies move no data through this process).
+    """
+    moving = [job for job in jobs if job.action != "copy"]
+    if len(moving) > BULK_OBJECTS:
+        return True
+    if any(job.size is None for job in moving):
+        return True  # a stream, or a download whose size is learnt from its first response
+    return sum(job.size or 0 for job in moving) > BULK_BYTES
 
 
 def describe_location(location: Location) -> str:

@@ -89,10 +89,10 @@ class Session:
         """A new client for these options (checked before any I/O).
 
         Args:
-            bulk: the command moves object data (cp, mv, sync, cat): with ``--transport auto``
-                it then uses the aiohttp transport when aiohttp is installed, which reads
-                bodies 1 MiB per call instead of 64 KiB (a third less CPU per downloaded GiB,
-                benchmarks/results/transfer.md) but costs its import on start-up.
+            bulk: the client moves much object data (``_engine.moves_bulk``): with
+                ``--transport auto`` it then uses the aiohttp transport when aiohttp is
+                installed, which reads bodies 1 MiB per call instead of 64 KiB (a third less
+                CPU per downloaded GiB, benchmarks/results/transfer.md) but costs its import.
         """
         self.check_credentials()
         _skip_unused_imports()
