@@ -186,6 +186,8 @@ class Engine:
             max(1, min(MAX_BIG_OBJECTS, session.concurrency // PART_CONCURRENCY))
         )
         self._missing_buckets: dict[str, BaseException] = {}
+        # Directories this run made or found: one makedirs per directory, not per file.
+        self._directories: set[str] = set()
         self.bytes_done = 0
 
     @property
@@ -324,8 +326,9 @@ class Engine:
         if path == "-":
             return await self._download_stdout(src, tracker)
         parent = os.path.dirname(path)
-        if parent:
+        if parent and parent not in self._directories:
             os.makedirs(parent, exist_ok=True)
+            self._directories.add(parent)
         if size is not None and size <= SMALL_FILE:
             return await self._download_small(src, path, tracker)
         result = await self.client.download_file(
