@@ -48,9 +48,10 @@ what is compared, for each path on both sides (docs/cli.md, "What sync compares"
      file), to the millisecond;
   4. otherwise, when the ETag is a plain MD5 (one PutObject): the MD5 of the file decides
      (an equal hash transfers nothing); else it is transferred.
-  R2 to R2: size and ETag. --exact (or --checksum) hashes every same-size file whose
-  object has a plain-MD5 ETag, whatever the times say; only multipart objects are then
-  compared by time, by step 3 alone."""
+  R2 to R2: size and ETag.
+  Times miss one case: other bytes of the same size given an mtime older than the
+  object (cp -p, tar x). --exact (or --checksum) hashes every same-size file whose object
+  has a plain-MD5 ETag, whatever the times say; multipart objects then go by step 3."""
 
 EXAMPLES = """\
 examples:
