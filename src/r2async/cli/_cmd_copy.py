@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from ._engine import Engine, Job, WriteOptions, describe_location
+from ._engine import Engine, Job, WriteOptions, describe_location, moves_bulk
 from ._errors import EXIT_FAILED, EXIT_OK, DeleteFailedError, UsageError
 from ._locations import (
     Local,
@@ -103,7 +103,9 @@ async def _copy(
 ) -> int:
     output = session.output
     verb = "move" if move else None
-    async with session.client(bulk=True) as client:
+    # Planning (a listing at most) and small transfers run on the default transport; a bulk
+    # client is opened only for transfers large enough to repay its start-up.
+    async with session.client() as client:
         jobs = await _plan(client, session, args, src, dst)
         if move:
             same = [job for job in jobs if job.src == job.dst]
@@ -135,8 +137,13 @@ async def _copy(
             )
             return EXIT_FAILED if output.failures else EXIT_OK
         started = time.monotonic()
-        engine = Engine(client, session, write, verb=verb)
-        done = await engine.run(jobs, label=verb or jobs[0].action)
+        if moves_bulk(jobs):
+            async with session.client(bulk=True) as bulk:
+                engine = Engine(bulk, session, write, verb=verb)
+                done = await engine.run(jobs, label=verb or jobs[0].action)
+        else:
+            engine = Engine(client, session, write, verb=verb)
+            done = await engine.run(jobs, label=verb or jobs[0].action)
         if move:
             await _delete_sources(client, session, done)
         seconds = time.monotonic() - started

@@ -1,14 +1,22 @@
 """``sync SRC DST``: make DST like SRC in one direction, transferring only what differs.
 
-What is compared, for each relative path present on both sides (in this order):
+What is compared, for each relative path present on both sides (in this order; the same text
+is in ``sync --help`` and docs/cli.md):
 
 1. the sizes: different sizes are transferred;
-2. when the object's ETag is a plain MD5 (32 hex digits: one PutObject), the MD5 of the local
-   file: exact, whatever the clocks say; R2 to R2, the two ETags;
-3. otherwise (multipart objects, whose ETag is not an MD5 of the data): one HeadObject, and the
-   file's modification time against the object's ``mtime`` metadata, which r2async stores on
-   every upload (decimal seconds); a download also sets the file's mtime from it (else from
-   LastModified), so the next sync finds them equal. Equal to the millisecond is unchanged.
+2. the times in the listing: unchanged when the destination is at least as new as the source
+   (uploading: the object's LastModified >= the file's mtime; downloading: the file's mtime >=
+   the object's LastModified). No request per path: a sync with nothing to do costs two
+   listings, as the AWS CLI's and s5cmd's do;
+3. otherwise one HeadObject: unchanged when the file's mtime equals, to the millisecond, the
+   ``mtime`` metadata r2async stores on every upload (a download sets the file's mtime from
+   it, else from LastModified, so the next sync finds them equal);
+4. otherwise, when the object's ETag is a plain MD5 (32 hex digits: one PutObject), the MD5 of
+   the local file decides: a file touched but not changed is not transferred (downloading, its
+   mtime is then set to the object's, so the next run stops at step 3). Else it is transferred.
+
+R2 to R2: size and ETag. ``--exact`` hashes every same-size file whose ETag is a plain MD5
+(exact whatever the clocks say, but reads every such file); multipart objects then go by step 3.
 
 New paths are transferred; with ``--delete``, DST paths absent from SRC are deleted (paths
 excluded by --exclude are neither transferred nor deleted).
@@ -17,6 +25,7 @@ excluded by --exclude are neither transferred nor deleted).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
 import os
 import time
@@ -27,7 +36,15 @@ import anyio
 
 from ._cmd_copy import write_options
 from ._cmd_remove import delete_keys
-from ._engine import MTIME_KEY, Engine, Job, WriteOptions, parse_mtime
+from ._engine import (
+    MTIME_KEY,
+    Engine,
+    Job,
+    WriteOptions,
+    moves_bulk,
+    parse_mtime,
+    restore_mtime_ns,
+)
 from ._errors import EXIT_FAILED, EXIT_OK, UsageError
 from ._locations import Local, Location, Remote, local_path_for_key, parse_location
 from ._output import human_size
@@ -42,6 +59,7 @@ Entry = LocalEntry | RemoteEntry
 HASH_THREADS = 4
 _CHUNK = 1024 * 1024
 _MTIME_TOLERANCE_NS = 1_000_000
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def main(args: argparse.Namespace, session: Session) -> int:
@@ -104,12 +122,25 @@ async def _sync(
         except Exception as exc:
             output.failed("sync", args.src, args.dst, exc)
             return EXIT_FAILED
-        plan = await _compare(client, session, src, dst, sources, targets, args.delete)
+        plan = await _compare(
+            client,
+            session,
+            src,
+            dst,
+            sources,
+            targets,
+            args.delete,
+            _Rules(exact=args.exact, dry_run=args.dry_run),
+        )
         transferred = 0
         nbytes = 0
         if args.dry_run:
             for job in plan.transfers:
                 output.done(job.action, _show(job.src), _show(job.dst), job.size, dry_run=True)
+        elif plan.transfers and not moves_bulk(plan.transfers):
+            engine = Engine(client, session, write)
+            done = await engine.run(plan.transfers, label="sync")
+            transferred, nbytes = len(done), engine.bytes_done
         elif plan.transfers:
             async with session.client(bulk=True) as bulk:
                 engine = Engine(bulk, session, write)
@@ -157,6 +188,14 @@ def _source(src: Location, entry: Entry) -> Location:
     return Remote(src.bucket, entry.key)
 
 
+@dataclass(frozen=True)
+class _Rules:
+    """How same-size paths are compared (from the command line)."""
+
+    exact: bool
+    dry_run: bool
+
+
 async def _compare(
     client: R2Client,
     session: Session,
@@ -165,24 +204,36 @@ async def _compare(
     sources: list[Entry],
     targets: dict[str, Entry],
     delete: bool,
+    rules: _Rules,
 ) -> _Plan:
     plan = _Plan(transfers=[], deletes=[])
     hash_limit = anyio.CapacityLimiter(HASH_THREADS)
     head_limit = anyio.Semaphore(session.concurrency)
     changed: dict[str, bool] = {}
+    slow: list[tuple[Entry, Entry]] = []
+    for s in sources:
+        d = targets.get(s.rel)
+        if d is not None and d.size == s.size:
+            # Most unchanged paths are settled here from the listings, with no task nor request.
+            quick = _settled_by_listing(s, d, rules, plan)
+            if quick is None:
+                slow.append((s, d))
+            else:
+                changed[s.rel] = quick
 
     async def check(s: Entry, d: Entry) -> None:
         try:
-            changed[s.rel] = await _differs(client, s, d, src, dst, plan, hash_limit, head_limit)
+            changed[s.rel] = await _differs(
+                client, s, d, src, dst, plan, hash_limit, head_limit, rules
+            )
         except Exception as exc:
             session.output.failed(
                 "compare", _show(_source(src, s)), _show(_target(dst, s.rel)), exc
             )
 
-    async with anyio.create_task_group() as tg:
-        for s in sources:
-            d = targets.get(s.rel)
-            if d is not None and d.size == s.size:
+    if slow:
+        async with anyio.create_task_group() as tg:
+            for s, d in slow:
                 tg.start_soon(check, s, d)
     for s in sources:
         d = targets.get(s.rel)
@@ -209,6 +260,37 @@ async def _compare(
     return plan
 
 
+def _ns(when: dt.datetime | None) -> int | None:
+    # Exact integer nanoseconds (a float timestamp would round them).
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return (when - _EPOCH) // dt.timedelta(microseconds=1) * 1000
+
+
+def _settled_by_listing(s: Entry, d: Entry, rules: _Rules, plan: _Plan) -> bool | None:
+    """Whether a same-size pair differs, when the listings alone tell (step 2); else None."""
+    if isinstance(s, RemoteEntry) and isinstance(d, RemoteEntry):
+        plan.by_etag += 1
+        return s.etag != d.etag
+    if rules.exact:
+        return None
+    local, remote = (s, d) if isinstance(s, LocalEntry) else (d, s)
+    assert isinstance(local, LocalEntry) and isinstance(remote, RemoteEntry)
+    listed = _ns(remote.last_modified)
+    if listed is None:
+        return None
+    # The destination at least as new as the source: written from it (or after it) since
+    # the source last changed. LastModified has whole seconds: a file changed within the
+    # second of its upload falls through to the stored mtime, never the other way.
+    newer = listed >= local.mtime_ns if isinstance(s, LocalEntry) else local.mtime_ns >= listed
+    if newer:
+        plan.by_mtime += 1
+        return False
+    return None
+
+
 async def _differs(
     client: R2Client,
     s: Entry,
@@ -218,17 +300,14 @@ async def _differs(
     plan: _Plan,
     hash_limit: anyio.CapacityLimiter,
     head_limit: anyio.Semaphore,
+    rules: _Rules,
 ) -> bool:
-    if isinstance(s, RemoteEntry) and isinstance(d, RemoteEntry):
-        plan.by_etag += 1
-        return s.etag != d.etag
     local, remote = (s, d) if isinstance(s, LocalEntry) else (d, s)
     assert isinstance(local, LocalEntry) and isinstance(remote, RemoteEntry)
-    if is_plain_md5(remote.etag):
+    plain = is_plain_md5(remote.etag)
+    if rules.exact and plain:
         plan.by_md5 += 1
-        digest = await anyio.to_thread.run_sync(_md5, local.path, limiter=hash_limit)
-        return digest != (remote.etag or "").strip('"').lower()
-    plan.by_mtime += 1
+        return not await _same_md5(local, remote, hash_limit)
     bucket = src.bucket if isinstance(src, Remote) else dst.bucket  # type: ignore[union-attr]
     async with head_limit:
         head = await client.head_object(bucket, remote.key)
@@ -236,7 +315,27 @@ async def _differs(
     if stored is None and isinstance(s, RemoteEntry) and head.last_modified is not None:
         # A download without mtime metadata set the file's mtime to LastModified (seconds).
         stored = int(head.last_modified.timestamp()) * 10**9
-    return stored is None or abs(stored - local.mtime_ns) >= _MTIME_TOLERANCE_NS
+    if stored is not None and abs(stored - local.mtime_ns) < _MTIME_TOLERANCE_NS:
+        plan.by_mtime += 1
+        return False
+    if not plain or rules.exact:
+        plan.by_mtime += 1
+        return True
+    plan.by_md5 += 1
+    if not await _same_md5(local, remote, hash_limit):
+        return True
+    if isinstance(s, RemoteEntry) and not rules.dry_run:
+        # Downloading, same bytes: the file takes the object's time, as a download would,
+        # so the next sync settles it without reading it again.
+        await anyio.to_thread.run_sync(restore_mtime_ns, local.path, stored)
+    return False
+
+
+async def _same_md5(
+    local: LocalEntry, remote: RemoteEntry, hash_limit: anyio.CapacityLimiter
+) -> bool:
+    digest = await anyio.to_thread.run_sync(_md5, local.path, limiter=hash_limit)
+    return digest == (remote.etag or "").strip('"').lower()
 
 
 def _md5(path: str) -> str:

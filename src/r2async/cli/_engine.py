@@ -38,6 +38,11 @@ SINGLE_PUT_THRESHOLD = 16 * 1024**2
 MAX_PARTS = 10_000
 SMALL_FILE = 1024 * 1024
 MAX_BIG_OBJECTS = 4
+# Above either, a transfer uses the bulk (aiohttp) transport: its import costs ~0.1-0.2 s of
+# start-up, and it saves ~0.3-1 ms of CPU per small object and a third per GiB downloaded
+# (2,000 files of 4-256 KiB: 2.6 s CPU up, 4.0 s down, against 3.2 s and 6.6 s on httpx).
+BULK_OBJECTS = 64
+BULK_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,20 @@ class Job:
         if isinstance(self.src, Local):
             return "upload"
         return "download" if isinstance(self.dst, Local) else "copy"
+
+
+def moves_bulk(jobs: Sequence[Job]) -> bool:
+    """Whether jobs move enough object data to be worth the bulk transport's start-up.
+
+    Args:
+        jobs: the planned transfers (R2-to-R2 copies move no data through this process).
+    """
+    moving = [job for job in jobs if job.action != "copy"]
+    if len(moving) > BULK_OBJECTS:
+        return True
+    if any(job.size is None for job in moving):
+        return True  # a stream, or a download whose size is learnt from its first response
+    return sum(job.size or 0 for job in moving) > BULK_BYTES
 
 
 def describe_location(location: Location) -> str:
@@ -114,6 +133,16 @@ def _restore_mtime(path: str, head: ObjectMetadata) -> None:
     mtime_ns = parse_mtime(head.metadata.get(MTIME_KEY))
     if mtime_ns is None and head.last_modified is not None:
         mtime_ns = int(head.last_modified.timestamp()) * 10**9
+    restore_mtime_ns(path, mtime_ns)
+
+
+def restore_mtime_ns(path: str, mtime_ns: int | None) -> None:
+    """Set a file's modification time (its access time to now); nothing when None.
+
+    Args:
+        path: the file.
+        mtime_ns: nanoseconds since the epoch.
+    """
     if mtime_ns is not None:
         os.utime(path, ns=(time.time_ns(), mtime_ns))
 
@@ -157,6 +186,8 @@ class Engine:
             max(1, min(MAX_BIG_OBJECTS, session.concurrency // PART_CONCURRENCY))
         )
         self._missing_buckets: dict[str, BaseException] = {}
+        # Directories this run made or found: one makedirs per directory, not per file.
+        self._directories: set[str] = set()
         self.bytes_done = 0
 
     @property
@@ -295,8 +326,9 @@ class Engine:
         if path == "-":
             return await self._download_stdout(src, tracker)
         parent = os.path.dirname(path)
-        if parent:
+        if parent and parent not in self._directories:
             os.makedirs(parent, exist_ok=True)
+            self._directories.add(parent)
         if size is not None and size <= SMALL_FILE:
             return await self._download_small(src, path, tracker)
         result = await self.client.download_file(

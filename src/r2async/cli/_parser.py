@@ -37,6 +37,22 @@ environment:
 exit status: 0 all succeeded, 1 some objects failed (listed at the end), 2 usage error,
 130 interrupted (Ctrl-C: multipart uploads aborted, no partial files left)"""
 
+SYNC_COMPARISON = """\
+what is compared, for each path on both sides (docs/cli.md, "What sync compares"):
+  1. size: a different size is transferred;
+  2. times, from the listing: unchanged when the destination is at least as new as the
+     source (the object's LastModified >= the file's mtime when uploading; the file's
+     mtime >= LastModified when downloading);
+  3. otherwise one HeadObject: unchanged when the file's mtime equals the mtime r2async
+     stored in the object's metadata on upload (x-amz-meta-mtime; downloads set it on the
+     file), to the millisecond;
+  4. otherwise, when the ETag is a plain MD5 (one PutObject): the MD5 of the file decides
+     (an equal hash transfers nothing); else it is transferred.
+  R2 to R2: size and ETag.
+  Times miss one case: other bytes of the same size given an mtime older than the
+  object (cp -p, tar x). --exact (or --checksum) hashes every same-size file whose object
+  has a plain-MD5 ETag, whatever the times say; multipart objects then go by step 3."""
+
 EXAMPLES = """\
 examples:
   r2async ls                                  list buckets
@@ -234,11 +250,13 @@ def build_parser() -> argparse.ArgumentParser:
     _global_options(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def command(name: str, summary: str, example: str) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, example: str, details: str = ""
+    ) -> argparse.ArgumentParser:
         p = subs.add_parser(
             name,
             help=summary,
-            description=summary,
+            description=summary + ("\n\n" + details if details else ""),
             epilog="example:\n  " + example + "\n\n" + ENVIRONMENT_HELP,
             formatter_class=fmt,
         )
@@ -271,10 +289,19 @@ def build_parser() -> argparse.ArgumentParser:
         "sync",
         "make DST like SRC in one direction, transferring only what differs",
         "r2async sync ./site r2://www/ --delete --exclude '*.tmp'",
+        SYNC_COMPARISON,
     )
     p.add_argument("src", metavar="SRC")
     p.add_argument("dst", metavar="DST")
     p.add_argument("--delete", action="store_true", help="delete DST files absent from SRC")
+    p.add_argument(
+        "--exact",
+        "--checksum",
+        dest="exact",
+        action="store_true",
+        help="compare the MD5 of every same-size file with a single-part ETag, whatever the "
+        "times say (reads every such file)",
+    )
     p.add_argument("--dry-run", action="store_true", help="print what would be done")
     _write_options(p)
     _filters(p)

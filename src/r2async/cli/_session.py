@@ -89,13 +89,13 @@ class Session:
         """A new client for these options (checked before any I/O).
 
         Args:
-            bulk: the command moves object data (cp, mv, sync, cat): with ``--transport auto``
-                it then uses the aiohttp transport when aiohttp is installed, which reads
-                bodies 1 MiB per call instead of 64 KiB (a third less CPU per downloaded GiB,
-                benchmarks/results/transfer.md) but costs its import on start-up.
+            bulk: the client moves much object data (``_engine.moves_bulk``): with
+                ``--transport auto`` it then uses the aiohttp transport when aiohttp is
+                installed, which reads bodies 1 MiB per call instead of 64 KiB (a third less
+                CPU per downloaded GiB, benchmarks/results/transfer.md) but costs its import.
         """
         self.check_credentials()
-        _skip_trio()
+        _skip_unused_imports()
         from r2async import R2Client
 
         transport: Literal["httpx", "aiohttp"] = "httpx"
@@ -117,11 +117,17 @@ class Session:
             raise UsageError(str(exc)) from None
 
 
-def _skip_trio() -> None:
-    # The command runs on asyncio only, but httpcore imports trio whenever it is installed
-    # (~100 ms of start-up, measured with -X importtime): mark it absent for this process.
-    if "trio" not in sys.modules and "httpcore" not in sys.modules:
+def _skip_unused_imports() -> None:
+    # Modules this process never uses but third-party imports load when they are installed;
+    # marking them absent here (an ImportError for their importer, which each handles) saves
+    # start-up on every command (measured with -X importtime):
+    # - trio: the command runs on asyncio only, but httpcore imports trio (~100 ms);
+    # - httpx._main: httpx's own command line, which ``import httpx`` loads together with
+    #   click, pygments and rich whenever they are installed (~150 ms; rich is in our extra).
+    if "httpcore" not in sys.modules and "trio" not in sys.modules:
         sys.modules["trio"] = None  # type: ignore[assignment]
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        sys.modules["httpx._main"] = None  # type: ignore[assignment]
 
 
 def run(main: Callable[[], Awaitable[int]]) -> int:
