@@ -19,6 +19,7 @@ import aiohttp
 import anyio
 import httpx
 import pytest
+from tests.support.r2_answers import LAST_MODIFIED
 
 from r2async import (
     AiohttpTransport,
@@ -108,7 +109,7 @@ def ok_server(body: bytes = b"hello") -> LoopbackServer:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(100):  # keep-alive: a bounded number of requests per connection
             await server.read_request(reader)
-            writer.write(respond(200, body, {"ETag": '"e"'}))
+            writer.write(respond(200, body, {"ETag": '"e"', "Last-Modified": LAST_MODIFIED}))
             await writer.drain()
 
     server = LoopbackServer(handler)
@@ -227,7 +228,7 @@ async def test_large_in_memory_bodies_arrive_whole(transport: str) -> None:
         for _ in range(5):
             _, body = await server.read_request(reader)
             received.append(body)
-            writer.write(respond(200, b"", {"ETag": '"e"'}))
+            writer.write(respond(200, b"", {"ETag": '"e"', "Last-Modified": LAST_MODIFIED}))
             await writer.drain()
 
     data = bytes(range(256)) * (12 * 1024 + 3)  # 3 MiB and a bit: sent in slices
@@ -466,7 +467,7 @@ async def test_a_transport_instance_is_used_and_closed_by_the_client() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, headers={"ETag": '"e"'})
+        return httpx.Response(200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED})
 
     closed: list[bool] = []
 

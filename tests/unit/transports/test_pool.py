@@ -21,6 +21,7 @@ import httpcore
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 
 from r2async import APITimeoutError, R2Client
 from r2async._transports.pool import ConnectionPool, PoolTransport
@@ -369,7 +370,9 @@ async def test_respx_mocks_the_default_transport_and_no_place_leaks() -> None:
     ) as r2:
         pool = r2._shared.client()._transport._pool  # type: ignore[attr-defined]
         with respx.mock(base_url="http://r2.test") as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"mocked")
+            route = mock.get("/bkt/k").respond(
+                200, headers=object_headers(b"mocked"), content=b"mocked"
+            )
             # More calls than the pool has places: a place kept by a mocked call would hang.
             for _ in range(70):
                 got = await r2.with_options(timeout=httpx.Timeout(10, pool=1)).get_object(
