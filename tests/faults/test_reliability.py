@@ -522,7 +522,7 @@ def _recording_client(
 ) -> httpx.AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        return httpx.Response(204)
+        return httpx.Response(200, headers=object_headers())
 
     hooks = {"request": [hook]} if hook is not None else {}
     return httpx.AsyncClient(transport=httpx.MockTransport(handler), event_hooks=hooks, **kwargs)  # type: ignore[arg-type]
@@ -716,7 +716,7 @@ async def test_xml_answers_are_read_with_a_size_limit(monkeypatch: pytest.Monkey
             with pytest.raises(ResponseParseError, match="limit"):
                 await r2.list_objects("bkt")
             # Object data is not XML: get_object is not limited.
-            route.mock(return_value=httpx.Response(200, content=big))
+            route.mock(return_value=httpx.Response(200, headers=object_headers(big), content=big))
             assert (await r2.get_object("bkt", "k")).body == big
 
 

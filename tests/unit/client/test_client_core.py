@@ -190,9 +190,7 @@ async def test_tricky_keys_reach_the_wire_as_written(key: str, wire: bytes) -> N
     http = httpx.AsyncClient(event_hooks={"request": [record]})
     async with make_client(http_client=http) as r2:
         with respx.mock(base_url=BASE) as mock:
-            mock.route(url__regex=r".*").respond(
-                200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED}
-            )
+            mock.route(url__regex=r".*").respond(200, headers=object_headers())
             await r2.put_object("bkt", key, b"x")
             await r2.get_object("bkt", key)
     await http.aclose()

@@ -65,12 +65,12 @@ def _echo_server() -> respx.MockRouter:
         return httpx.Response(200, headers={"etag": '"e"', "Last-Modified": LAST_MODIFIED})
 
     def get(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={**stored, "content-length": "1"}, content=b"x")
+        return httpx.Response(200, headers={**stored, **object_headers(b"x")}, content=b"x")
 
     router.put(url__regex=r".*").mock(side_effect=put)
     router.get(url__regex=r".*").mock(side_effect=get)
     router.head(url__regex=r".*").mock(
-        side_effect=lambda r: httpx.Response(200, headers={**stored, "content-length": "1"})
+        side_effect=lambda r: httpx.Response(200, headers={**stored, **object_headers(size=1)})
     )
     return router
 
@@ -182,7 +182,7 @@ async def test_stream_object_closes_its_response_when_the_headers_cannot_be_read
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(200, headers=object_headers(size=1), stream=body)
 
-    def broken(headers: object) -> dict[str, object]:
+    def broken(headers: object, operation: str) -> dict[str, object]:
         raise RuntimeError("metadata parsing failed")
 
     monkeypatch.setattr(models, "object_metadata_fields", broken)

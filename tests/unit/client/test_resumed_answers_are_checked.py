@@ -20,6 +20,7 @@ from r2async import (
     IntegrityError,
     ObjectChangedError,
     R2Client,
+    ResponseParseError,
     _retry,
 )
 from r2async._resume import Span, span_of
@@ -277,8 +278,15 @@ async def test_a_response_that_cannot_be_pinned_is_not_resumed_and_says_why(
 ) -> None:
     script = Scripted(lambda request, n: cut_answer(3000, drop=drop))
     async with client(script) as r2:
-        with pytest.raises(APIConnectionError, match=f"not resumed: .*{why}"):
-            await read(r2)  # type: ignore[operator]
+        if read is READERS["stream_object"]:
+            # A stream reads the object's metadata before any byte: an answer without a field
+            # R2 always sends is refused at once, naming it, before its body is cut.
+            header = {"etag": "ETag", "content-length": "Content-Length"}[drop]
+            with pytest.raises(ResponseParseError, match=f"the {header} header"):
+                await read(r2)  # type: ignore[operator]
+        else:
+            with pytest.raises(APIConnectionError, match=f"not resumed: .*{why}"):
+                await read(r2)  # type: ignore[operator]
     assert len(script.requests) == 1
 
 

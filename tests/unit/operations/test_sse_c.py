@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import respx
-from tests.support.r2_answers import LAST_MODIFIED, object_headers
+from tests.support.r2_answers import object_headers
 from tests.support.sigcheck import signed_header_names
 
 from r2async import R2Client
@@ -57,7 +57,7 @@ async def test_sse_c_headers_are_sent_and_signed(operation: str) -> None:
             route = mock.route(url__regex=r".*").respond(
                 200,
                 content=XML.get(operation, b""),
-                headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED},
+                headers=object_headers(XML.get(operation, b""), etag='"e"'),
             )
             await CALLS[operation](r2)
     request = route.calls.last.request

@@ -19,7 +19,7 @@ import aiohttp
 import anyio
 import httpx
 import pytest
-from tests.support.r2_answers import LAST_MODIFIED
+from tests.support.r2_answers import LAST_MODIFIED, etag_of
 
 from r2async import (
     AiohttpTransport,
@@ -89,9 +89,17 @@ class LoopbackServer:
         return head, body
 
 
+# The rest of what R2 sends with every object (raw header lines).
+OBJECT_HEAD = f'ETag: "e"\r\nLast-Modified: {LAST_MODIFIED}\r\n'
+
+
 def respond(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
     lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    merged = dict(headers or {})
+    if 200 <= status < 300:
+        # What R2 sends with every object (r2async refuses an object answer without it).
+        merged = {"ETag": etag_of(body), "Last-Modified": LAST_MODIFIED, **merged}
+    lines += [f"{k}: {v}" for k, v in merged.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -185,7 +193,7 @@ async def test_bodiless_answers_one_after_another() -> None:
         for _ in range(20):
             head, _ = await server.read_request(reader)
             if head.startswith(b"HEAD"):
-                writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "e"\r\n\r\n')
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n{OBJECT_HEAD}\r\n".encode())
             else:
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
             await writer.drain()
@@ -251,7 +259,7 @@ async def test_streaming_a_large_body_holds_bounded_memory() -> None:
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)
-        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{OBJECT_HEAD}\r\n".encode())
         for _ in range(size // MiB):  # as fast as the socket takes it
             writer.write(piece)
             await writer.drain()
@@ -318,7 +326,8 @@ async def test_a_body_cut_short_is_a_connection_error(transport: str) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(10):
             await server.read_request(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n{OBJECT_HEAD}\r\n"
+            writer.write(head.encode() + b"x" * 10)
             await writer.drain()
             writer.close()
             return

@@ -21,7 +21,7 @@ import httpcore
 import httpx
 import pytest
 import respx
-from tests.support.r2_answers import object_headers
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async import APITimeoutError, R2Client
 from r2async._transports.pool import ConnectionPool, PoolTransport
@@ -44,6 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(BODY)))
         self.send_header("ETag", '"etag"')
+        self.send_header("Last-Modified", LAST_MODIFIED)
         if self.path.endswith("conn-close"):
             self.send_header("Connection", "close")
         self.end_headers()
