@@ -92,7 +92,9 @@ def _objects(root: ET.Element, url_encoded: bool, spec: RequestSpec, what: str) 
             "storage_class": field("StorageClass"),
             "checksum_type": field("ChecksumType"),
         }
-        require(row, f"listing: the <Contents> entry for {row['key']!r}", _ENTRY_REQUIRED)
+        if row["last_modified"] is None or row["etag"] is None or row["size"] is None:
+            # The message (and its repr of the key) is built only for a refused entry.
+            require(row, f"listing: the <Contents> entry for {row['key']!r}", _ENTRY_REQUIRED)
         owner = el.find("Owner")
         if owner is not None:
             row["owner_id"] = owner.findtext("ID") or None
