@@ -60,7 +60,6 @@ async def main() -> None:
             )
 
             # An If-Match on one call: write only if nobody changed the object meanwhile.
-            assert put.etag is not None
             put2 = await r2.put_object(bucket, key, b"hello again", headers={"If-Match": put.etag})
             print(f"put_object   If-Match {put.etag} matched -> new ETag {put2.etag}")
             try:

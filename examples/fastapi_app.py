@@ -279,11 +279,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except NoSuchKeyError as exc:
             raise HTTPException(404, f"no object named {key!r}") from exc
         meta = stream.metadata
-        headers = {}
-        if meta.content_length is not None:
-            headers["content-length"] = str(meta.content_length)
-        if meta.etag:
-            headers["etag"] = meta.etag
+        # R2 always sends these (r2async's result fields are not Optional).
+        headers = {"content-length": str(meta.content_length), "etag": meta.etag}
         return StreamingResponse(
             # The stream closes itself once read to the end (or on a read error).
             stream,

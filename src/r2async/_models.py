@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._exceptions import ResponseParseError
 from ._headers import read_metadata
 from ._headers import request_id as request_id
 
@@ -77,6 +79,65 @@ def parse_iso_date(value: str | None) -> dt.datetime | None:
     return parsed
 
 
+def require(fields: Mapping[str, Any], what: str, sources: Mapping[str, str]) -> None:
+    """Raise ``ResponseParseError`` naming each field R2 always sends that ``fields`` lacks.
+
+    The result models declare these fields non-optional, so that callers need no None
+    checks; a server that leaves one out (or sends it unreadable) gets this clear error
+    rather than a pydantic ``ValidationError`` or a silent None.
+
+    Args:
+        fields: the fields read from the response (None where absent or unreadable).
+        what: what was read, for the message (e.g. 'HeadObject response').
+        sources: each required field's name -> where the response carries it (e.g.
+            'the ETag header').
+    """
+    missing = [where for name, where in sources.items() if fields.get(name) is None]
+    if missing:
+        raise _missing(what, missing)
+
+
+_T = TypeVar("_T")
+
+
+def required(value: _T | None, what: str, where: str) -> _T:
+    """``value``, or the ``ResponseParseError`` of ``require`` when it is None.
+
+    Args:
+        value: the value read from the response (None where absent or unreadable).
+        what: what was read, for the message (e.g. 'PutObject response').
+        where: where the response carries it (e.g. 'the ETag header').
+    """
+    if value is None:
+        raise _missing(what, [where])
+    return value
+
+
+def _missing(what: str, missing: list[str]) -> ResponseParseError:
+    one = len(missing) == 1
+    return ResponseParseError(
+        f"{what}: {' and '.join(missing)} {'is' if one else 'are'} missing or unreadable; "
+        f"R2 always sends {'it' if one else 'them'}, so this server does not answer as R2 "
+        "does (r2async's results never hold None there)"
+    )
+
+
+_RANGE_SPAN = re.compile(r"bytes (\d+)-(\d+)/(?:\d+|\*)")
+
+
+def _body_length(content_length: str | None, content_range: str | None) -> int | None:
+    """The body's length: Content-Length, else the span of Content-Range (a chunked 206)."""
+    length = _int(content_length)
+    if length is not None or content_range is None:
+        return length
+    # A ranged answer sent chunked still says which bytes it holds; its readers check the
+    # body against this span, so the length is known without the header.
+    m = _RANGE_SPAN.fullmatch(content_range.strip())
+    if m is None or int(m[2]) < int(m[1]):
+        return None
+    return int(m[2]) - int(m[1]) + 1
+
+
 def _int(value: str | None) -> int | None:
     if value is None:
         return None
@@ -109,9 +170,9 @@ def checksum_fields(headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 class PutObjectResult(_ChecksumFields):
-    """Result of ``put_object``."""
+    """Result of ``put_object``; ``etag`` is always set (quoted, as R2 sends it)."""
 
-    etag: str | None = None
+    etag: str
     version_id: str | None = None
     sse_customer_algorithm: str | None = None
     sse_customer_key_md5: str | None = None
@@ -125,12 +186,17 @@ class DeleteObjectResult(R2Model):
 
 
 class ObjectMetadata(_ChecksumFields):
-    """What R2 reports about an object on GET and HEAD."""
+    """What R2 reports about an object on GET and HEAD.
 
-    content_length: int | None = None
+    ``content_length``, ``etag`` and ``last_modified`` are always set: R2 sends them on every
+    GET and HEAD (a response without one raises ``ResponseParseError``).
+    ``content_length`` is the length of the body sent (of the range, on a ranged GET).
+    """
+
+    content_length: int
     content_type: str | None = None
-    etag: str | None = None
-    last_modified: dt.datetime | None = None
+    etag: str
+    last_modified: dt.datetime
     cache_control: str | None = None
     content_disposition: str | None = None
     content_encoding: str | None = None
@@ -162,11 +228,20 @@ class GetObjectResult(ObjectMetadata):
     body: bytes = b""
 
 
-def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
+# The fields of ObjectMetadata R2 always sends, and the header each comes from.
+_OBJECT_REQUIRED = {
+    "content_length": "the Content-Length header (or, on a 206, Content-Range)",
+    "etag": "the ETag header",
+    "last_modified": "the Last-Modified header",
+}
+
+
+def object_metadata_fields(headers: Mapping[str, str], operation: str) -> dict[str, Any]:
     """Model fields of ``ObjectMetadata`` read from GET/HEAD response headers.
 
     Args:
         headers: the response headers (case-insensitive mapping, e.g. ``httpx.Headers``).
+        operation: 'GetObject' or 'HeadObject', for the error naming a missing header.
     """
     # r2async's response headers keep a dict of lower-cased names (see _transports.indexed_headers):
     # read that directly, it answers as httpx.Headers does for the lower-case names used here.
@@ -174,17 +249,18 @@ def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
     if lookup is not None:
         headers = lookup()
     get = headers.get
+    content_range = get("content-range")
     fields: dict[str, Any] = {
-        "content_length": _int(get("content-length")),
+        "content_length": _body_length(get("content-length"), content_range),
         "content_type": get("content-type"),
-        "etag": get("etag"),
+        "etag": get("etag") or None,
         "last_modified": parse_http_date(get("last-modified")),
         "cache_control": get("cache-control"),
         "content_disposition": get("content-disposition"),
         "content_encoding": get("content-encoding"),
         "content_language": get("content-language"),
         "expires": get("expires"),
-        "content_range": get("content-range"),
+        "content_range": content_range,
         "accept_ranges": get("accept-ranges"),
         "metadata": read_metadata(headers),
         "missing_meta": _int(get("x-amz-missing-meta")) or 0,
@@ -196,6 +272,7 @@ def object_metadata_fields(headers: Mapping[str, str]) -> dict[str, Any]:
         "sse_customer_key_md5": get("x-amz-server-side-encryption-customer-key-md5"),
         "request_id": request_id(headers),
     }
+    require(fields, operation + " response", _OBJECT_REQUIRED)
     fields.update(checksum_fields(headers))
     return fields
 

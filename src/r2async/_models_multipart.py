@@ -80,12 +80,12 @@ class CompleteMultipartUploadResult(_ChecksumFields):
     """Result of ``complete_multipart_upload``.
 
     ``etag`` is the multipart ETag (MD5 of the parts' binary MD5s, then ``-<part count>``):
-    never compare it with the MD5 of the whole body.
+    never compare it with the MD5 of the whole body. It is always set.
     """
 
     bucket: str
     key: str
-    etag: str | None = None
+    etag: str
     location: str | None = None
     version_id: str | None = None
     sse_customer_algorithm: str | None = None

@@ -88,7 +88,7 @@ class ObjectStream:
             key=self.key,
         )
         try:
-            self._metadata = ObjectMetadata(**object_metadata_fields(response.headers))
+            self._metadata = ObjectMetadata(**object_metadata_fields(response.headers, "GetObject"))
         except BaseException:
             # __aexit__ never runs when __aenter__ raises: the open response is closed here
             # (shielded from cancellation, bounded in time, by ObjectBody.aclose).

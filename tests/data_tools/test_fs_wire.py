@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async.fs import R2FileSystem
 
@@ -89,7 +90,10 @@ def test_ranged_reads_are_pinned_to_the_opening_etag(wire_fs: R2FileSystem) -> N
 
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "HEAD":
-            return httpx.Response(200, headers={"Content-Length": str(size), "ETag": ETAG})
+            return httpx.Response(
+                200,
+                headers={"Content-Length": str(size), "ETag": ETAG, "Last-Modified": LAST_MODIFIED},
+            )
         match = re.fullmatch(r"bytes=(\d+)-(\d+)", request.headers["range"])
         assert match
         start, last = int(match[1]), int(match[2])
@@ -98,7 +102,11 @@ def test_ranged_reads_are_pinned_to_the_opening_etag(wire_fs: R2FileSystem) -> N
         return httpx.Response(
             206,
             content=body,
-            headers={"Content-Range": f"bytes {start}-{last}/{size}", "ETag": ETAG},
+            headers={
+                "Content-Range": f"bytes {start}-{last}/{size}",
+                "ETag": ETAG,
+                "Last-Modified": LAST_MODIFIED,
+            },
         )
 
     with respx.mock(base_url=BASE) as mock:
@@ -120,7 +128,11 @@ def test_rm_sends_delete_objects_in_batches_of_1000(wire_fs: R2FileSystem) -> No
     def handle(request: httpx.Request) -> httpx.Response:
         if request.method == "POST" and "delete" in request.url.params:
             batches.append(request.content.count(b"<Object>"))
-            return httpx.Response(200, content=b"<DeleteResult></DeleteResult>")
+            return httpx.Response(
+                200,
+                headers=object_headers(b"<DeleteResult></DeleteResult>"),
+                content=b"<DeleteResult></DeleteResult>",
+            )
         raise AssertionError(f"unexpected {request.method} {request.url}")
 
     paths = [f"my-bucket/k/{i:05d}" for i in range(2500)]
@@ -136,7 +148,7 @@ def test_pipe_file_sends_typed_headers(wire_fs: R2FileSystem) -> None:
     def handle(request: httpx.Request) -> httpx.Response:
         captured.append(request)
         _no_checksums(request)
-        return httpx.Response(200, headers={"ETag": ETAG})
+        return httpx.Response(200, headers={"ETag": ETAG, "Last-Modified": LAST_MODIFIED})
 
     options: dict[str, Any] = {
         "content_type": "text/csv",
@@ -159,7 +171,10 @@ def _copy_handler(
     def handle(request: httpx.Request) -> httpx.Response:
         query = request.url.params
         if request.method == "HEAD":
-            return httpx.Response(200, headers={"Content-Length": str(size), "ETag": ETAG})
+            return httpx.Response(
+                200,
+                headers={"Content-Length": str(size), "ETag": ETAG, "Last-Modified": LAST_MODIFIED},
+            )
         if request.method == "POST" and "uploads" in query:
             events.append("create")
             return httpx.Response(
@@ -232,7 +247,7 @@ def test_client_arguments_from_storage_options() -> None:
 
     def handle(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, headers={"ETag": ETAG})
+        return httpx.Response(200, headers={"ETag": ETAG, "Last-Modified": LAST_MODIFIED})
 
     with respx.mock(base_url=eu) as mock:
         mock.route().mock(side_effect=handle)

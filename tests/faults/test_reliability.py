@@ -19,6 +19,7 @@ import httpx
 import pytest
 import respx
 from tests.support.faults import TLSServer
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 from tests.support.sigcheck import assert_signature_valid
 
 from r2async import (
@@ -166,7 +167,7 @@ async def test_retryable_status_is_retried_with_a_fresh_signature(
                 side_effect=[
                     error(503, "SlowDown", {"Retry-After": "2"}),
                     error(500, "InternalError"),
-                    httpx.Response(200, headers={"ETag": '"e"'}),
+                    httpx.Response(200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED}),
                 ]
             )
             result = await r2.put_object("bkt", "k", b"payload")
@@ -295,7 +296,10 @@ async def test_a_seekable_file_is_replayed_from_its_start(sleeps: list[float]) -
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
             route = mock.put(url__regex=r".*").mock(
-                side_effect=[error(500, "InternalError"), httpx.Response(200)]
+                side_effect=[
+                    error(500, "InternalError"),
+                    httpx.Response(200, headers=object_headers()),
+                ]
             )
             await r2.put_object("bkt", "k", f)
     assert [call.request.content for call in route.calls] == [b"hello world", b"hello world"]
@@ -329,7 +333,9 @@ async def test_timeouts_become_api_timeout_error(
 ) -> None:
     async with make_client(max_retries=1, timeout=httpx.Timeout(5.0, read=2.0)) as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.get(url__regex=r".*").mock(side_effect=[exc, httpx.Response(200)])
+            route = mock.get(url__regex=r".*").mock(
+                side_effect=[exc, httpx.Response(200, headers=object_headers())]
+            )
             result = await r2.get_object("bkt", "k")
             assert result.body == b"" and route.call_count == 2
             route.mock(side_effect=exc)
@@ -389,7 +395,7 @@ async def test_the_same_failures_are_retried_for_idempotent_requests(sleeps: lis
                     httpx.ReadError(""),
                     httpx.RemoteProtocolError("Server disconnected"),
                     httpx.ReadTimeout("slow"),
-                    httpx.Response(200, content=b"ok"),
+                    httpx.Response(200, headers=object_headers(b"ok"), content=b"ok"),
                 ]
             )
             result = await r2.get_object("bkt", "k")
@@ -467,7 +473,9 @@ async def test_redirects_are_not_followed(user_client: bool) -> None:
                 headers={"Location": "https://evil.example/steal"},
                 content=error_xml("TemporaryRedirect"),
             )
-            elsewhere = mock.get("https://evil.example/steal").respond(200, content=b"x")
+            elsewhere = mock.get("https://evil.example/steal").respond(
+                200, headers=object_headers(b"x"), content=b"x"
+            )
             with pytest.raises(APIStatusError) as info:
                 await r2.get_object("bkt", "k")
     if http is not None:
@@ -514,7 +522,7 @@ def _recording_client(
 ) -> httpx.AsyncClient:
     def handler(request: httpx.Request) -> httpx.Response:
         calls.append(request)
-        return httpx.Response(204)
+        return httpx.Response(200, headers=object_headers())
 
     hooks = {"request": [hook]} if hook is not None else {}
     return httpx.AsyncClient(transport=httpx.MockTransport(handler), event_hooks=hooks, **kwargs)  # type: ignore[arg-type]
@@ -708,7 +716,7 @@ async def test_xml_answers_are_read_with_a_size_limit(monkeypatch: pytest.Monkey
             with pytest.raises(ResponseParseError, match="limit"):
                 await r2.list_objects("bkt")
             # Object data is not XML: get_object is not limited.
-            route.mock(return_value=httpx.Response(200, content=big))
+            route.mock(return_value=httpx.Response(200, headers=object_headers(big), content=big))
             assert (await r2.get_object("bkt", "k")).body == big
 
 
@@ -738,7 +746,7 @@ async def test_one_debug_line_per_attempt(
                 side_effect=[
                     error(503, "SlowDown", {"Retry-After": "1"}),
                     httpx.ConnectError("refused"),
-                    httpx.Response(200),
+                    httpx.Response(200, headers=object_headers()),
                 ]
             )
             await r2.put_object("bkt", "dir/a\nb", b"x")

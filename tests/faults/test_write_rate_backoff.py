@@ -11,6 +11,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 
 from r2async import R2Client, RateLimitError, _retry
 
@@ -51,7 +52,8 @@ async def test_a_rate_limited_write_waits_at_least_a_second_each_time(
     async with _client() as r2:
         with respx.mock(base_url=BASE) as mock:
             mock.put("/bkt/k").mock(
-                side_effect=[httpx.Response(status, content=body)] * 3 + [httpx.Response(200)]
+                side_effect=[httpx.Response(status, content=body)] * 3
+                + [httpx.Response(200, headers=object_headers())]
             )
             await r2.put_object("bkt", "k", b"v")
     assert len(clock.waits) == 3
@@ -68,7 +70,7 @@ async def test_retry_after_still_decides_for_a_rate_limited_write(clock: FakeClo
             mock.put("/bkt/k").mock(
                 side_effect=[
                     httpx.Response(429, headers={"Retry-After": "0.2"}),
-                    httpx.Response(200),
+                    httpx.Response(200, headers=object_headers()),
                 ]
             )
             await r2.put_object("bkt", "k", b"v")
@@ -78,8 +80,12 @@ async def test_retry_after_still_decides_for_a_rate_limited_write(clock: FakeClo
 async def test_reads_and_server_faults_keep_the_plain_backoff(clock: FakeClock) -> None:
     async with _client() as r2:
         with respx.mock(base_url=BASE) as mock:
-            mock.get("/bkt/k").mock(side_effect=[httpx.Response(429), httpx.Response(200)])
-            mock.put("/bkt/k").mock(side_effect=[httpx.Response(500), httpx.Response(200)])
+            mock.get("/bkt/k").mock(
+                side_effect=[httpx.Response(429), httpx.Response(200, headers=object_headers())]
+            )
+            mock.put("/bkt/k").mock(
+                side_effect=[httpx.Response(500), httpx.Response(200, headers=object_headers())]
+            )
             await r2.get_object("bkt", "k")
             await r2.put_object("bkt", "k", b"v")
     assert clock.waits == [0.25, 0.25]

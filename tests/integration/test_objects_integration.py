@@ -8,6 +8,7 @@ import unicodedata
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async import (
     NoSuchKeyError,
@@ -59,8 +60,10 @@ async def test_create_bucket_if_missing_on_every_put_object_wire() -> None:
     )
     async with client as r2:
         with respx.mock(base_url=base) as mock:
-            put = mock.put(url__regex=".*").respond(200, headers={"ETag": '"e"'})
-            head = mock.head(url__regex=".*").respond(200)
+            put = mock.put(url__regex=".*").respond(
+                200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED}
+            )
+            head = mock.head(url__regex=".*").respond(200, headers=object_headers())
             await r2.put_object("new-bucket", "a", b"1")
             await r2.put_object("new-bucket", "b", b"2")
             await r2.head_object("new-bucket", "a")

@@ -15,6 +15,7 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from tests.support.r2_answers import object_headers
 
 from r2async import NoSuchKeyError, R2Client, _retry, _tracing
 from r2async.testing import LocalR2Server
@@ -152,7 +153,11 @@ async def test_each_retry_is_an_event_on_the_operations_span(
     async with R2Client(account_id="acct", access_key_id="AKID", secret_access_key="S") as r2:
         with respx.mock(base_url=base) as mock:
             mock.get("/bkt/k").mock(
-                side_effect=[httpx.Response(503), httpx.Response(503), httpx.Response(200)]
+                side_effect=[
+                    httpx.Response(503),
+                    httpx.Response(503),
+                    httpx.Response(200, headers=object_headers()),
+                ]
             )
             await r2.get_object("bkt", "k")
     (span,) = spans.get_finished_spans()

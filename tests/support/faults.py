@@ -89,8 +89,15 @@ def respond(
     range: str | None = None,
 ) -> Fault:
     """Answer with an S3 error document instead of forwarding (the connection stays open)."""
-    return Fault("respond", status=status, code=code, headers=dict(headers or {}),
-                 method=method, path=path, range=range)
+    return Fault(
+        "respond",
+        status=status,
+        code=code,
+        headers=dict(headers or {}),
+        method=method,
+        path=path,
+        range=range,
+    )
 
 
 def slow_down(
@@ -105,36 +112,51 @@ def reset_before_body(*, method: str | None = None, path: str | None = None) -> 
     return Fault("reset_before_body", method=method, path=path)
 
 
-def reset_after_body(*, method: str | None = None, path: str | None = None,
-                     range: str | None = None) -> Fault:
+def reset_after_body(
+    *, method: str | None = None, path: str | None = None, range: str | None = None
+) -> Fault:
     """Forward the request, then reset instead of returning the server's answer."""
     return Fault("reset_after_body", method=method, path=path, range=range)
 
 
-def truncate(keep: int, *, method: str | None = None, path: str | None = None,
-             range: str | None = None) -> Fault:
+def truncate(
+    keep: int, *, method: str | None = None, path: str | None = None, range: str | None = None
+) -> Fault:
     """Forward, then relay the answer's head and only ``keep`` bytes of its body."""
     return Fault("truncate", keep=keep, method=method, path=path, range=range)
 
 
-def reset_during_body(keep: int, *, method: str | None = None, path: str | None = None,
-                      range: str | None = None) -> Fault:
+def reset_during_body(
+    keep: int, *, method: str | None = None, path: str | None = None, range: str | None = None
+) -> Fault:
     """Forward, relay the answer's head and only ``keep`` bytes of its body, then reset."""
     return Fault("reset_during_body", keep=keep, method=method, path=path, range=range)
 
 
-def stall(seconds: float, *, method: str | None = None, path: str | None = None,
-          range: str | None = None) -> Fault:
+def stall(
+    seconds: float, *, method: str | None = None, path: str | None = None, range: str | None = None
+) -> Fault:
     """Read the request and answer nothing for up to ``seconds`` (at most 10)."""
-    return Fault("stall", seconds=min(seconds, _MAX_STALL), method=method, path=path,
-                 range=range)
+    return Fault("stall", seconds=min(seconds, _MAX_STALL), method=method, path=path, range=range)
 
 
-def stall_during_body(keep: int, seconds: float, *, method: str | None = None,
-                      path: str | None = None, range: str | None = None) -> Fault:
+def stall_during_body(
+    keep: int,
+    seconds: float,
+    *,
+    method: str | None = None,
+    path: str | None = None,
+    range: str | None = None,
+) -> Fault:
     """Forward, relay the head and ``keep`` body bytes, then stall for up to ``seconds``."""
-    return Fault("stall_during_body", keep=keep, seconds=min(seconds, _MAX_STALL),
-                 method=method, path=path, range=range)
+    return Fault(
+        "stall_during_body",
+        keep=keep,
+        seconds=min(seconds, _MAX_STALL),
+        method=method,
+        path=path,
+        range=range,
+    )
 
 
 @dataclass
@@ -365,8 +387,11 @@ class FaultProxy:
         if fault is not None and fault.kind == "reset_after_body":
             _reset(writer)
             return upstream, False
-        if fault is not None and fault.kind in ("truncate", "reset_during_body",
-                                                "stall_during_body"):
+        if fault is not None and fault.kind in (
+            "truncate",
+            "reset_during_body",
+            "stall_during_body",
+        ):
             writer.write(response.head + content[: fault.keep])
             await writer.drain()
             if fault.kind == "reset_during_body":

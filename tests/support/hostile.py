@@ -26,6 +26,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 
+from tests.support.r2_answers import LAST_MODIFIED
+
 IO_TIMEOUT = 30.0
 _MAX_HEAD = 64 * 1024
 
@@ -85,7 +87,9 @@ def response(
 ) -> bytes:
     """A complete HTTP/1.1 response with a Content-Length (``length`` overrides the real one)."""
     lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body) if length is None else length}"]
+    # What R2 sends with every object (r2async refuses an object response without them).
     lines.append('ETag: "0123456789abcdef0123456789abcdef"')
+    lines.append(f"Last-Modified: {LAST_MODIFIED}")
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body

@@ -25,6 +25,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import TracebackType
 
+from tests.support.r2_answers import object_headers
+
 _IO_TIMEOUT = 30.0
 _MAX_HEAD = 64 * 1024
 _MAX_STALL = 10.0
@@ -53,9 +55,17 @@ Handler = Callable[[Received], Awaitable[Answer]]
 
 
 def response(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
-    """A complete HTTP/1.1 response with a Content-Length."""
+    """A complete HTTP/1.1 response with a Content-Length.
+
+    A 2xx one also carries what R2 sends with every object (ETag, Last-Modified), so that it
+    answers a GET, HEAD or PUT as R2 would; ``headers`` override them.
+    """
     lines = [f"HTTP/1.1 {status} X"]
-    merged = {"Content-Length": str(len(body)), **(headers or {})}
+    merged = {"Content-Length": str(len(body))}
+    if 200 <= status < 300:
+        given = {name.lower() for name in headers or {}}
+        merged.update((k, v) for k, v in object_headers(body).items() if k.lower() not in given)
+    merged.update(headers or {})
     lines += [f"{k}: {v}" for k, v in merged.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
 

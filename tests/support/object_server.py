@@ -37,6 +37,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.r2_answers import LAST_MODIFIED
+
 _MAX_HEAD = 64 * 1024
 _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 
@@ -153,6 +155,9 @@ class ObjectServer:
         lines = [f"HTTP/1.1 {status} {reason.get(status, 'Error')}"]
         if "transfer-encoding" not in headers and "content-length" not in headers:
             headers = {"content-length": str(len(body)), **headers}
+        if 200 <= status < 300 and "last-modified" not in headers:
+            # R2 sends it with every object (r2async refuses an object answer without it).
+            headers = {**headers, "last-modified": LAST_MODIFIED}
         lines += [f"{k}: {v}" for k, v in headers.items()]
         writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
         # In slices: the server's own buffers stay small (tests measure the client's memory).

@@ -16,7 +16,7 @@ from .. import _xml
 from .._body import Body
 from .._exceptions import NoSuchBucketError, ResponseParseError
 from .._headers import check_header, validate_bucket
-from .._models import R2Model, parse_iso_date, request_id
+from .._models import R2Model, parse_iso_date, request_id, required
 from .._spec import RequestSpec
 
 __all__ = [
@@ -54,10 +54,10 @@ MAX_LIST_BUCKETS_KEYS = 1000
 
 
 class Bucket(R2Model):
-    """One bucket in a ListBuckets page."""
+    """One bucket in a ListBuckets page (``name`` and ``creation_date`` always set)."""
 
     name: str
-    creation_date: dt.datetime | None = None
+    creation_date: dt.datetime
     # AWS sends BucketRegion in newer ListBuckets responses; R2 does not (kept when present).
     region: str | None = None
 
@@ -178,10 +178,15 @@ def parse_list_buckets(headers: Mapping[str, str], body: bytes) -> ListBucketsRe
             name = _xml.text(el, "Name")
             if not name:
                 raise ResponseParseError("ListBuckets response: a <Bucket> has no <Name>")
+            created = parse_iso_date(_xml.text(el, "CreationDate"))
             buckets.append(
                 Bucket(
                     name=name,
-                    creation_date=parse_iso_date(_xml.text(el, "CreationDate")),
+                    creation_date=required(
+                        created,
+                        f"ListBuckets response, bucket {name!r}",
+                        "the <CreationDate> element",
+                    ),
                     region=_xml.text(el, "BucketRegion") or None,
                 )
             )

@@ -19,7 +19,7 @@ from .._headers import (
     validate_bucket,
     validate_key,
 )
-from .._models import _ChecksumFields, checksum_fields, parse_iso_date, request_id
+from .._models import _ChecksumFields, checksum_fields, parse_iso_date, request_id, required
 from .._signing.sigv4 import encode_key
 from .._spec import RequestSpec
 
@@ -32,13 +32,14 @@ _DIRECTIVES = ("COPY", "REPLACE", "MERGE")
 class CopyObjectResult(_ChecksumFields):
     """Result of ``copy_object``.
 
-    ``etag`` is quoted, like ``put_object``'s, whatever form the server's XML used.
+    ``etag`` is quoted, like ``put_object``'s, whatever form the server's XML used;
+    ``etag`` and ``last_modified`` are always set (R2's ``<CopyObjectResult>`` has both).
     ``version_id`` and ``copy_source_version_id`` are whatever R2 sends (it has no versioning
     but sends ``x-amz-version-id`` on copies).
     """
 
-    etag: str | None = None
-    last_modified: dt.datetime | None = None
+    etag: str
+    last_modified: dt.datetime
     version_id: str | None = None
     copy_source_version_id: str | None = None
     sse_customer_algorithm: str | None = None
@@ -235,9 +236,12 @@ def parse_copy_object(
     ctype = _xml.text(root, "ChecksumType")
     if ctype:
         fields["checksum_type"] = ctype
+    what = "CopyObject response"
+    etag = _quoted(_xml.text(root, "ETag") or headers.get("etag"))
+    modified = parse_iso_date(_xml.text(root, "LastModified"))
     return CopyObjectResult(
-        etag=_quoted(_xml.text(root, "ETag") or headers.get("etag")),
-        last_modified=parse_iso_date(_xml.text(root, "LastModified")),
+        etag=required(etag, what, "the <ETag> element"),
+        last_modified=required(modified, what, "the <LastModified> element"),
         version_id=headers.get("x-amz-version-id"),
         copy_source_version_id=headers.get("x-amz-copy-source-version-id"),
         sse_customer_algorithm=headers.get("x-amz-server-side-encryption-customer-algorithm"),

@@ -87,8 +87,8 @@ def _fast_decode(values: list[str], url_encoded: bool) -> list[str]:
         raise _listparse.Unsupported("a URL-encoded name is not valid UTF-8") from None
 
 
-def _fast_dates(values: list[str | None]) -> list[dt.datetime | None]:
-    """``parse_iso_date`` over a column."""
+def _fast_dates(values: list[str | None]) -> list[dt.datetime]:
+    """``parse_iso_date`` over a column; ``Unsupported`` if one is missing or unreadable."""
     # Listings often repeat timestamps (objects written in the same second): parse each
     # distinct one once.
     distinct = list(dict.fromkeys(values))
@@ -105,33 +105,36 @@ def _fast_dates(values: list[str | None]) -> list[dt.datetime | None]:
                 parsed = None
     if parsed is None:
         parsed = [parse_iso_date(v) for v in distinct]
+        if None in parsed:
+            # ObjectInfo requires it: the reference reader names the entry in its error.
+            raise _listparse.Unsupported("a LastModified is missing or unreadable")
     if len(distinct) == len(values):
-        return parsed
+        return parsed  # type: ignore[return-value]  # no None (checked above)
     table = dict(zip(distinct, parsed, strict=True))
-    return list(map(table.__getitem__, values))
+    return list(map(table.__getitem__, values))  # type: ignore[arg-type]
 
 
 def _fast_sizes(values: list[str | None]) -> list[int]:
     try:
         return list(map(int, values))  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        pass  # a missing or empty Size (0, as _int(...) or 0 reads it), or a bad one
-    try:
-        return [int(v) if v else 0 for v in values]
-    except ValueError:
-        raise _listparse.Unsupported("Size is not an integer") from None
+        # A missing, empty or bad Size: the reference reader names the entry in its error.
+        raise _listparse.Unsupported("a Size is missing or not an integer") from None
 
 
-def _fast_etags(values: list[str | None]) -> list[str | None]:
-    """``_quoted`` over a column."""
+def _fast_etags(values: list[str | None]) -> list[str]:
+    """``_quoted`` over a column; ``Unsupported`` if one is missing or empty."""
     if values and None not in values:
         # Usually every ETag is already quoted, which the joined column shows at once.
         joined = "\x00".join(values)  # type: ignore[arg-type]
         if joined[:1] == '"' and joined.count('\x00"') == len(values) - 1:
-            return values
-    return [
-        e if e and (e[0] == '"' or e[:2] == "W/") else (f'"{e}"' if e else None) for e in values
-    ]
+            return values  # type: ignore[return-value]  # no None (checked above)
+    out: list[str] = []
+    for e in values:
+        if not e:
+            raise _listparse.Unsupported("an ETag is missing or empty")
+        out.append(e if e[0] == '"' or e[:2] == "W/" else f'"{e}"')
+    return out
 
 
 def _none_if_empty(values: list[str | None]) -> list[str | None]:
@@ -143,9 +146,9 @@ def _none_if_empty(values: list[str | None]) -> list[str | None]:
 # assumes when it builds instances from values it has already typed.
 _OBJECT_FIELDS: dict[str, tuple[object, object]] = {
     "key": (str, PydanticUndefined),
-    "last_modified": (dt.datetime | None, None),
-    "etag": (str | None, None),
-    "size": (int, 0),
+    "last_modified": (dt.datetime, PydanticUndefined),
+    "etag": (str, PydanticUndefined),
+    "size": (int, PydanticUndefined),
     "storage_class": (str | None, None),
     "owner_id": (str | None, None),
     "owner_display_name": (str | None, None),

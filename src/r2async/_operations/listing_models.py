@@ -25,14 +25,16 @@ class ObjectInfo(R2Model):
     """One object in a listing.
 
     ``etag`` is quoted, as in ``put_object``/``head_object`` results, so they compare equal.
+    ``key``, ``last_modified``, ``etag`` and ``size`` are always set (R2 lists them for every
+    object; an entry without one raises ``ResponseParseError``).
     ``owner_id``/``owner_display_name`` are set only with ``fetch_owner=True`` (V2) or when
     the server volunteers them (V1).
     """
 
     key: str
-    last_modified: dt.datetime | None = None
-    etag: str | None = None
-    size: int = 0
+    last_modified: dt.datetime
+    etag: str
+    size: int
     storage_class: str | None = None
     owner_id: str | None = None
     owner_display_name: str | None = None

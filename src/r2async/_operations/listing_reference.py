@@ -12,7 +12,7 @@ from urllib.parse import unquote_plus
 
 from .. import _xml
 from .._exceptions import ResponseParseError
-from .._models import parse_iso_date, request_id
+from .._models import parse_iso_date, request_id, require
 from .._spec import RequestSpec
 from .listing_models import (
     V1_ECHO,
@@ -63,6 +63,14 @@ def _quoted(etag: str | None) -> str | None:
     return f'"{etag}"'
 
 
+# What ObjectInfo requires of each entry, and the element it comes from.
+_ENTRY_REQUIRED = {
+    "last_modified": "<LastModified>",
+    "etag": "<ETag>",
+    "size": "<Size>",
+}
+
+
 def _objects(root: ET.Element, url_encoded: bool, spec: RequestSpec, what: str) -> list[ObjectInfo]:
     # Counted before any ObjectInfo is built: a page over max-keys is refused, not trimmed.
     check_object_count(sum(1 for _ in root.iterfind("Contents")), spec, what)
@@ -80,10 +88,13 @@ def _objects(root: ET.Element, url_encoded: bool, spec: RequestSpec, what: str) 
             "key": _decode(key, url_encoded),
             "last_modified": parse_iso_date(field("LastModified")),
             "etag": _quoted(field("ETag")),
-            "size": _int(field("Size"), "Size") or 0,
+            "size": _int(field("Size"), "Size"),
             "storage_class": field("StorageClass"),
             "checksum_type": field("ChecksumType"),
         }
+        if row["last_modified"] is None or row["etag"] is None or row["size"] is None:
+            # The message (and its repr of the key) is built only for a refused entry.
+            require(row, f"listing: the <Contents> entry for {row['key']!r}", _ENTRY_REQUIRED)
         owner = el.find("Owner")
         if owner is not None:
             row["owner_id"] = owner.findtext("ID") or None

@@ -27,7 +27,7 @@ from .._headers import (
     validate_bucket,
     validate_key,
 )
-from .._models import checksum_fields, parse_iso_date, request_id
+from .._models import checksum_fields, parse_iso_date, request_id, required
 from .._models_multipart import (
     AbortMultipartUploadResult,
     CompletedPart,
@@ -429,10 +429,11 @@ def parse_complete_multipart_upload(
     ctype = _xml.text(root, "ChecksumType")
     if ctype:
         fields["checksum_type"] = ctype
+    etag = _xml.text(root, "ETag") or headers.get("etag") or None
     return CompleteMultipartUploadResult(
         bucket=bucket,
         key=key,
-        etag=_xml.text(root, "ETag") or headers.get("etag"),
+        etag=required(etag, "CompleteMultipartUpload response", "the <ETag> element"),
         location=_xml.text(root, "Location"),
         version_id=headers.get("x-amz-version-id"),
         sse_customer_algorithm=headers.get("x-amz-server-side-encryption-customer-algorithm"),

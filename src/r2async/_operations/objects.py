@@ -26,6 +26,7 @@ from .._models import (
     checksum_fields,
     object_metadata_fields,
     request_id,
+    required,
 )
 from .._spec import RequestSpec
 
@@ -100,9 +101,9 @@ def build_put_object(
 
 
 def parse_put_object(headers: Mapping[str, str]) -> PutObjectResult:
-    """PutObjectResult from the response headers."""
+    """PutObjectResult from the response headers (``ResponseParseError`` without an ETag)."""
     return PutObjectResult(
-        etag=headers.get("etag"),
+        etag=required(headers.get("etag") or None, "PutObject response", "the ETag header"),
         version_id=headers.get("x-amz-version-id"),
         sse_customer_algorithm=headers.get("x-amz-server-side-encryption-customer-algorithm"),
         sse_customer_key_md5=headers.get("x-amz-server-side-encryption-customer-key-md5"),
@@ -175,7 +176,7 @@ def build_get_object(
 
 def parse_get_object(headers: Mapping[str, str], body: bytes) -> GetObjectResult:
     """GetObjectResult from the response headers and the raw body."""
-    return GetObjectResult(body=body, **object_metadata_fields(headers))
+    return GetObjectResult(body=body, **object_metadata_fields(headers, "GetObject"))
 
 
 def build_head_object(bucket: str, key: str, **read_args: object) -> RequestSpec:
@@ -190,7 +191,7 @@ def build_head_object(bucket: str, key: str, **read_args: object) -> RequestSpec
 
 def parse_head_object(headers: Mapping[str, str]) -> HeadObjectResult:
     """HeadObjectResult from the response headers."""
-    return HeadObjectResult(**object_metadata_fields(headers))
+    return HeadObjectResult(**object_metadata_fields(headers, "HeadObject"))
 
 
 def build_delete_object(bucket: str, key: str) -> RequestSpec:

@@ -11,13 +11,13 @@ class UploadResult(_ChecksumFields):
     """Result of ``upload_file`` / ``upload_stream``.
 
     ``part_count`` is 0 when the object went out as one PutObject (then ``upload_id`` and
-    ``part_size`` are None).
+    ``part_size`` are None). ``etag`` is always set: PutObject's, or the multipart ETag.
     """
 
     bucket: str
     key: str
     size: int
-    etag: str | None = None
+    etag: str
     part_count: int = 0
     part_size: int | None = None
     upload_id: str | None = None

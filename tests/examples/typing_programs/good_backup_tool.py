@@ -70,10 +70,22 @@ async def main(paths: list[Path]) -> int:
         for path in paths:
             await r2.upload_file("backups", path.name, path, progress=totals.track())
         result = await r2.put_object("backups", "d", memoryview(b"view"))
-        etag: str | None = result.etag
+        # Fields R2 always sends are not Optional: no None check needed.
+        etag: str = result.etag.strip('"')
         listed = await newest(r2, "", 5)
         head = await first_bytes(r2, "a.txt")
         print(etag, len(listed), head, totals.done)
+        meta = await r2.head_object("backups", "d")
+        age = dt.datetime.now(dt.timezone.utc) - meta.last_modified
+        print(meta.etag.strip('"'), meta.content_length + 1, age.total_seconds())
+        for obj in listed:
+            print(obj.etag.strip('"'), obj.size // 2, obj.last_modified.isoformat())
+        buckets = await r2.list_buckets()
+        print([b.creation_date.year for b in buckets.buckets])
+        copied = await r2.copy_object("backups", "e", source_bucket="backups", source_key="d")
+        print(copied.etag.lower(), copied.last_modified.date())
+        uploaded = await r2.upload_file("backups", "f", Path("f"))
+        print(uploaded.etag.strip('"'))
     return 0
 
 

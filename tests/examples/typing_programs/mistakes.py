@@ -19,6 +19,8 @@ async def mistakes(r2: R2Client) -> None:
     r2.put_object("b", "k", b"x")  # E: unused-coroutine
     result = await r2.put_object("b", "k", b"x")
     result.version_id.upper()  # E: union-attr
+    head = await r2.head_object("b", "k")
+    head.content_type.lower()  # E: union-attr
     async for _ in r2.iter_objects("b", limit="5"):  # E: arg-type
         pass
     async for _ in r2.list_objects("b"):  # E: attr-defined

@@ -12,6 +12,7 @@ import httpx
 import pydantic
 import pytest
 import respx
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 from tests.support.sigcheck import assert_signature_valid, signed_header_names
 
 from r2async import (
@@ -122,7 +123,8 @@ async def test_put_object_wire_request() -> None:
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
             route = mock.put(url__regex=r".*").respond(
-                200, headers={"ETag": '"abc"', "x-amz-request-id": "R1"}
+                200,
+                headers={"ETag": '"abc"', "Last-Modified": LAST_MODIFIED, "x-amz-request-id": "R1"},
             )
             result = await r2.put_object(
                 "my-bucket",
@@ -188,7 +190,7 @@ async def test_tricky_keys_reach_the_wire_as_written(key: str, wire: bytes) -> N
     http = httpx.AsyncClient(event_hooks={"request": [record]})
     async with make_client(http_client=http) as r2:
         with respx.mock(base_url=BASE) as mock:
-            mock.route(url__regex=r".*").respond(200, headers={"ETag": '"e"'})
+            mock.route(url__regex=r".*").respond(200, headers=object_headers())
             await r2.put_object("bkt", key, b"x")
             await r2.get_object("bkt", key)
     await http.aclose()
@@ -205,7 +207,7 @@ async def test_body_kinds() -> None:
 
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.put(url__regex=r".*").respond(200)
+            route = mock.put(url__regex=r".*").respond(200, headers=object_headers())
             await r2.put_object("bkt", "s", "text é")
             assert route.calls.last.request.content == "text é".encode()
             await r2.put_object("bkt", "f", io.BytesIO(b"0123456789"))
@@ -226,7 +228,7 @@ async def test_stream_length_mismatch_is_a_value_error() -> None:
 
     async with make_client() as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            mock.put(url__regex=r".*").respond(200)
+            mock.put(url__regex=r".*").respond(200, headers=object_headers())
             with pytest.raises(ValueError, match="content_length"):
                 await r2.put_object("bkt", "k", agen(), content_length=10)
 
@@ -258,8 +260,8 @@ async def test_header_layers_later_wins_and_all_signed() -> None:
     )
     async with client as r2:
         with respx.mock(base_url=BASE) as mock:
-            put = mock.put(url__regex=r".*").respond(200)
-            get = mock.get(url__regex=r".*").respond(200, content=b"")
+            put = mock.put(url__regex=r".*").respond(200, headers=object_headers())
+            get = mock.get(url__regex=r".*").respond(200, headers=object_headers(b""), content=b"")
             await r2.put_object("bkt", "k", b"1")
             await r2.put_object("bkt", "k", b"1", headers={"X-Amz-Meta-Layer": "call"})
             await r2.get_object("bkt", "k")
@@ -284,7 +286,7 @@ async def test_typed_argument_and_header_must_agree() -> None:
                 "bkt", "k", b"", content_type="a/b", headers={"Content-Type": "c/d"}
             )
         with respx.mock(base_url=BASE) as mock:
-            route = mock.put(url__regex=r".*").respond(200)
+            route = mock.put(url__regex=r".*").respond(200, headers=object_headers())
             # The same value both ways is fine.
             await r2.put_object(
                 "bkt", "k", b"", content_type="a/b", headers={"content-type": "a/b"}
@@ -308,7 +310,7 @@ async def test_typed_argument_and_header_must_agree() -> None:
 async def test_bad_call_headers_fail_before_io(headers: dict[str, object]) -> None:
     async with make_client() as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.route(url__regex=r".*").respond(200)
+            route = mock.route(url__regex=r".*").respond(200, headers=object_headers())
             with pytest.raises((ValueError, TypeError)):
                 await r2.put_object("bkt", "k", b"", headers=headers)  # type: ignore[arg-type]
             with pytest.raises((ValueError, TypeError)):
@@ -383,7 +385,9 @@ async def test_stream_object_yields_chunks_and_closes() -> None:
     data = bytes(range(256)) * 4096  # 1 MiB
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
-            mock.get(url__regex=r".*").respond(200, content=data, headers={"ETag": '"x"'})
+            mock.get(url__regex=r".*").respond(
+                200, content=data, headers={"ETag": '"x"', "Last-Modified": LAST_MODIFIED}
+            )
             async with r2.stream_object("bkt", "k", chunk_size=65536) as stream:
                 assert stream.metadata.content_length == len(data)
                 digest = hashlib.sha256()
@@ -408,7 +412,13 @@ async def test_head_object_result() -> None:
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
             mock.head(url__regex=r".*").respond(
-                200, headers={"Content-Length": "42", "ETag": '"e"', "x-amz-meta-a": "b"}
+                200,
+                headers={
+                    "Content-Length": "42",
+                    "ETag": '"e"',
+                    "Last-Modified": LAST_MODIFIED,
+                    "x-amz-meta-a": "b",
+                },
             )
             result = await r2.head_object("bkt", "k")
     assert isinstance(result, HeadObjectResult)
@@ -491,7 +501,7 @@ async def test_large_in_memory_body_is_hashed_off_the_event_loop(
     data = bytes(range(256)) * (12 * 1024)  # 3 MiB
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.put(url__regex=r".*").respond(200)
+            route = mock.put(url__regex=r".*").respond(200, headers=object_headers())
             await r2.put_object("bkt", "big", data)
             await r2.put_object("bkt", "small", b"tiny")
     big, small = (call.request for call in route.calls)

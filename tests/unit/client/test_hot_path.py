@@ -10,6 +10,7 @@ import ssl
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async import APIConnectionError, R2Client
 from r2async._operations.objects import build_head_object
@@ -68,7 +69,7 @@ def test_changing_indexed_headers_drops_the_index() -> None:
     assert fast.get("etag") == '"new"'
     del fast["etag"]
     assert "etag" not in fast
-    fast.update({"etag": '"again"', "x-new": "1"})
+    fast.update({"etag": '"again"', "Last-Modified": LAST_MODIFIED, "x-new": "1"})
     assert fast["etag"] == '"again"' and fast["x-new"] == "1"
 
 
@@ -85,7 +86,13 @@ async def test_responses_carry_indexed_headers_on_both_paths() -> None:
         theirs = make_client(http_client=http)
         with respx.mock(base_url=BASE) as mock:
             mock.head(url__regex=r".*").respond(
-                200, headers={"Content-Length": "3", "ETag": '"e"', "x-amz-meta-k": "v"}
+                200,
+                headers={
+                    "Content-Length": "3",
+                    "ETag": '"e"',
+                    "Last-Modified": LAST_MODIFIED,
+                    "x-amz-meta-k": "v",
+                },
             )
             for client in (owned, theirs):
                 result = await client.head_object("bkt", "k")
@@ -107,7 +114,9 @@ async def test_owned_client_skips_asyncclient_send_but_keeps_its_log_line(
     caplog.set_level(logging.INFO, logger="httpx")
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.put(url__regex=r".*").respond(200, headers={"ETag": '"e"'})
+            route = mock.put(url__regex=r".*").respond(
+                200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED}
+            )
             result = await r2.put_object("bkt", "some/key", b"data")
         assert result.etag == '"e"'
         request = route.calls.last.request
@@ -187,7 +196,12 @@ async def test_head_of_a_large_object_reads_no_body() -> None:
     async with make_client() as r2:
         with respx.mock(base_url=BASE) as mock:
             mock.head(url__regex=r".*").respond(
-                200, headers={"Content-Length": str(5 * 2**30), "ETag": '"e"'}
+                200,
+                headers={
+                    "Content-Length": str(5 * 2**30),
+                    "ETag": '"e"',
+                    "Last-Modified": LAST_MODIFIED,
+                },
             )
             head = await r2.head_object("bkt", "huge")
     assert head.content_length == 5 * 2**30
@@ -201,7 +215,7 @@ async def test_large_bodies_are_sent_in_slices_but_signed_whole() -> None:
         async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
             assert isinstance(request.stream, httpx.AsyncByteStream)
             seen.append((request, [bytes(chunk) async for chunk in request.stream]))
-            return httpx.Response(200)
+            return httpx.Response(200, headers=object_headers())
 
     async with make_client(transport=Recording()) as r2:
         await r2.put_object("bkt", "k", data)

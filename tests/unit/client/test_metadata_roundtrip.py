@@ -16,6 +16,7 @@ import pytest
 import respx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async import R2Client
 from r2async._headers import metadata_headers, read_metadata, rfc2047_decode, rfc2047_encode
@@ -61,22 +62,27 @@ def _echo_server() -> respx.MockRouter:
     def put(request: httpx.Request) -> httpx.Response:
         stored.clear()
         stored.update({k: v for k, v in request.headers.items() if k.startswith("x-amz-meta-")})
-        return httpx.Response(200, headers={"etag": '"e"'})
+        return httpx.Response(200, headers={"etag": '"e"', "Last-Modified": LAST_MODIFIED})
 
     def get(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={**stored, "content-length": "1"}, content=b"x")
+        return httpx.Response(200, headers={**stored, **object_headers(b"x")}, content=b"x")
 
     router.put(url__regex=r".*").mock(side_effect=put)
     router.get(url__regex=r".*").mock(side_effect=get)
     router.head(url__regex=r".*").mock(
-        side_effect=lambda r: httpx.Response(200, headers={**stored, "content-length": "1"})
+        side_effect=lambda r: httpx.Response(200, headers={**stored, **object_headers(size=1)})
     )
     return router
 
 
 def _stored_value_server(value: str) -> respx.MockRouter:
     router = respx.mock(base_url=BASE, assert_all_called=False)
-    headers = {"x-amz-meta-note": value, "content-length": "1", "etag": '"e"'}
+    headers = {
+        "x-amz-meta-note": value,
+        "content-length": "1",
+        "etag": '"e"',
+        "Last-Modified": LAST_MODIFIED,
+    }
     router.get(url__regex=r".*").mock(
         return_value=httpx.Response(200, headers=headers, content=b"x")
     )
@@ -174,9 +180,9 @@ async def test_stream_object_closes_its_response_when_the_headers_cannot_be_read
     body = _TrackedStream()
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, headers={"content-length": "1"}, stream=body)
+        return httpx.Response(200, headers=object_headers(size=1), stream=body)
 
-    def broken(headers: object) -> dict[str, object]:
+    def broken(headers: object, operation: str) -> dict[str, object]:
         raise RuntimeError("metadata parsing failed")
 
     monkeypatch.setattr(models, "object_metadata_fields", broken)

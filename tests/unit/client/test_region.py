@@ -9,6 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 from tests.support.sigcheck import assert_signature_valid
 
 from r2async import R2Client
@@ -28,7 +29,9 @@ def _client(monkeypatch: pytest.MonkeyPatch, env: str | None = None, **kwargs: o
 
 async def _signed_request(r2: R2Client) -> httpx.Request:
     with respx.mock(base_url=BASE) as mock:
-        route = mock.put(url__regex=r".*").mock(return_value=httpx.Response(200))
+        route = mock.put(url__regex=r".*").mock(
+            return_value=httpx.Response(200, headers=object_headers())
+        )
         await r2.put_object("bucket", "key", b"x")
     return route.calls.last.request
 

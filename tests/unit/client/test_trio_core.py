@@ -18,6 +18,7 @@ import httpx
 import pytest
 import respx
 import sniffio
+from tests.support.r2_answers import object_headers
 
 from r2async import (
     NoSuchKeyError,
@@ -196,7 +197,7 @@ def test_retries_sleep_on_the_running_library(backend: str) -> None:
             route = mock.get("/bucket/k").mock(
                 side_effect=[
                     httpx.Response(503, headers={"Retry-After": "0.01"}),
-                    httpx.Response(200, content=b"ok"),
+                    httpx.Response(200, headers=object_headers(b"ok"), content=b"ok"),
                 ]
             )
             async with R2Client(

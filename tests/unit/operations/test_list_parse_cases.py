@@ -25,7 +25,12 @@ NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 SPEC = build_list_objects("bkt")
 SPEC_V1 = build_list_objects_v1("bkt")
 DECL = '<?xml version="1.0" encoding="UTF-8"?>\n'
-ENTRY = "<Contents><Key>k</Key><Size>1</Size></Contents>"
+# What R2 lists for every object besides its key (the listing results require them).
+SENT = (
+    "<LastModified>2025-01-01T00:00:00.000Z</LastModified><ETag>&quot;e&quot;</ETag><Size>1</Size>"
+)
+ENTRY = f"<Contents><Key>k</Key>{SENT}</Contents>"
+S3_SENT = SENT.replace("<", "<s3:").replace("<s3:/", "</s3:")
 
 
 def doc(inner: str, *, root: str = f'<ListBucketResult xmlns="{NS}">', decl: str = DECL) -> bytes:
@@ -120,17 +125,17 @@ def _fast(parse: object, body: bytes) -> None:
 
 # Valid XML the fast reader declines: ElementTree reads it, with these keys.
 EXOTIC = {
-    "CDATA": (doc("<Contents><Key><![CDATA[a<b&c]]></Key></Contents>"), ["a<b&c"]),
-    "comment inside a key": (doc("<Contents><Key>a<!-- x -->b</Key></Contents>"), ["ab"]),
+    "CDATA": (doc(f"<Contents><Key><![CDATA[a<b&c]]></Key>{SENT}</Contents>"), ["a<b&c"]),
+    "comment inside a key": (doc(f"<Contents><Key>a<!-- x -->b</Key>{SENT}</Contents>"), ["ab"]),
     "comment between entries": (doc(f"{ENTRY}<!-- x -->{ENTRY}"), ["k", "k"]),
     "processing instruction": (doc(f"<?pi x?>{ENTRY}"), ["k"]),
-    "CRLF in a key": (doc("<Contents><Key>a\r\nb\rc</Key></Contents>"), ["a\nb\nc"]),
-    "literal '>' in a key": (doc("<Contents><Key>a>b</Key></Contents>"), ["a>b"]),
-    "attribute on an entry": (doc('<Contents id="1"><Key>k</Key></Contents>'), ["k"]),
-    "space in an end tag": (doc("<Contents><Key>k</Key ></Contents >"), ["k"]),
+    "CRLF in a key": (doc(f"<Contents><Key>a\r\nb\rc</Key>{SENT}</Contents>"), ["a\nb\nc"]),
+    "literal '>' in a key": (doc(f"<Contents><Key>a>b</Key>{SENT}</Contents>"), ["a>b"]),
+    "attribute on an entry": (doc(f'<Contents id="1"><Key>k</Key>{SENT}</Contents>'), ["k"]),
+    "space in an end tag": (doc(f"<Contents><Key>k</Key >{SENT}</Contents >"), ["k"]),
     "prefixed S3 elements": (
         doc(
-            "<s3:Contents><s3:Key>k</s3:Key></s3:Contents>",
+            f"<s3:Contents><s3:Key>k</s3:Key>{S3_SENT}</s3:Contents>",
             root=f'<s3:ListBucketResult xmlns:s3="{NS}">',
         )[: -len("</ListBucketResult>")]
         + b"</s3:ListBucketResult>",
@@ -160,7 +165,10 @@ def test_valid_xml_outside_the_fast_subset_reads_as_elementtree_reads_it(
 
 def test_character_references_are_decoded_once() -> None:
     key = "&amp;lt;&#38;lt;&#x26;#60;&lt;&#60;&#x3C;&quot;&#34;&apos;&#39;&#13;&#x9;&#233;&#x1F600;"
-    body = doc(f"<Contents><Key>{key}</Key><ETag>&amp;quot;x&amp;quot;</ETag></Contents>")
+    body = doc(
+        f"<Contents><Key>{key}</Key><ETag>&amp;quot;x&amp;quot;</ETag><Size>1</Size>"
+        "<LastModified>2025-01-01T00:00:00.000Z</LastModified></Contents>"
+    )
     page = scan(body)  # taken by the fast reader...
     (obj,) = parse_list_objects(body, {}, SPEC).objects
     assert obj.key == "&lt;&lt;&#60;<<<\"\"''\r\t\u00e9\U0001f600"
@@ -171,8 +179,9 @@ def test_character_references_are_decoded_once() -> None:
 
 def test_whitespace_and_empty_elements_read_as_elementtree_reads_them() -> None:
     body = doc(
-        "\n  <Contents>\n    <Key>k</Key>\n    <StorageClass/>\n    <ETag></ETag>\n"
-        "    <ChecksumAlgorithm/>\n    <Owner/>\n  </Contents>\n  <CommonPrefixes/>\n"
+        "\n  <Contents>\n    <Key>k</Key>\n    <StorageClass/>\n    <ETag>e</ETag>\n"
+        f"    <ChecksumAlgorithm/>\n    <Owner/>\n    {SENT.split('<ETag>')[0]}<Size>0</Size>\n"
+        "  </Contents>\n  <CommonPrefixes/>\n"
         "  <CommonPrefixes><Prefix/></CommonPrefixes>\n",
         root="<ListBucketResult >".replace(" >", ">"),
     )
@@ -180,6 +189,30 @@ def test_whitespace_and_empty_elements_read_as_elementtree_reads_them() -> None:
     result = parse_list_objects(body, {}, SPEC)
     assert result == listing_reference.list_objects(body, {}, SPEC)
     (obj,) = result.objects
-    assert obj.storage_class == "" and obj.etag is None and obj.checksum_algorithms == ()
+    assert obj.storage_class == "" and obj.etag == '"e"' and obj.checksum_algorithms == ()
     assert obj.owner_id is None and "owner_id" in obj.model_fields_set
     assert result.common_prefixes == [""]
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        ("<Key>k</Key><ETag></ETag><Size>1</Size>", "<LastModified> and <ETag>"),
+        ("<Key>k</Key><LastModified>2025-01-01T00:00:00Z</LastModified><ETag>e</ETag>", "<Size>"),
+        ("<Key>k</Key><LastModified>yesterday</LastModified><ETag>e</ETag><Size>1</Size>", "<Last"),
+    ],
+)
+@pytest.mark.parametrize(("parse", "reference", "spec"), [V2, V1], ids=["v2", "v1"])
+def test_an_entry_without_what_r2_always_lists_is_refused_naming_it(
+    entry: str, named: str, parse: object, reference: object, spec: object
+) -> None:
+    # R2 lists LastModified, ETag and Size for every object, and ObjectInfo requires them: a
+    # server that leaves one out (or empty, or unreadable) gets an error naming the element
+    # and the key, from either reader, never a ValidationError or a None in the result.
+    body = doc(f"<Contents>{entry}</Contents>")
+    with pytest.raises(Unsupported):
+        _fast(parse, body)
+    with pytest.raises(ResponseParseError, match=f"entry for 'k': {named}.*R2 always sends"):
+        parse(body, {}, spec)  # type: ignore[operator]
+    with pytest.raises(ResponseParseError, match=f"entry for 'k': {named}"):
+        reference(body, {}, spec)  # type: ignore[operator]

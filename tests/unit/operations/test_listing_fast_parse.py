@@ -19,6 +19,10 @@ NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
 SPEC = build_list_objects("bkt")
 
 
+# What R2 lists for every object besides its key (ObjectInfo requires them).
+SENT = "<LastModified>2025-01-01T00:00:00.000Z</LastModified><ETag>e</ETag><Size>1</Size>"
+
+
 def page(contents: str, *, root_attrs: str = NS, encoded: bool = True) -> bytes:
     encoding = "<EncodingType>url</EncodingType>" if encoded else ""
     return (
@@ -66,7 +70,7 @@ def test_only_the_roots_s3_namespace_is_stripped() -> None:
     body = page(FULL)
     stripped = _without_default_namespace(body)
     assert NS.encode() not in stripped and len(stripped) == len(body) - len(NS) - 1
-    nested = page(f"<Contents {NS}><Key>k</Key></Contents>")
+    nested = page(f"<Contents {NS}><Key>k</Key>{SENT}</Contents>")
     assert _without_default_namespace(nested) == nested
     elsewhere = f'<?xml version="1.0"?><Other {NS}/>'.encode()
     assert _without_default_namespace(elsewhere) == elsewhere
@@ -77,18 +81,23 @@ def test_only_the_roots_s3_namespace_is_stripped() -> None:
 def test_first_of_repeated_fields_wins_and_empty_ones_stay_empty() -> None:
     contents = (
         "<Contents><Key>first</Key><Key>second</Key><Size>1</Size><Size>2</Size>"
-        "<ETag></ETag><StorageClass></StorageClass><LastModified></LastModified></Contents>"
+        "<ETag>a</ETag><ETag></ETag><StorageClass></StorageClass>"
+        "<LastModified>2025-01-01T00:00:00Z</LastModified><LastModified></LastModified></Contents>"
     )
     (obj,) = parse_list_objects(page(contents), {}, SPEC).objects
     assert obj.key == "first" and obj.size == 1
-    assert obj.etag is None and obj.last_modified is None
+    assert obj.etag == '"a"' and obj.last_modified == dt.datetime(
+        2025, 1, 1, tzinfo=dt.timezone.utc
+    )
     # Present but empty is "" (as for a single find()), absent is None.
     assert obj.storage_class == "" and obj.checksum_type is None
     assert obj.owner_id is None and obj.checksum_algorithms == ()
 
 
 def test_keys_are_decoded_only_when_the_server_encoded_them() -> None:
-    contents = "<Contents><Key>a+b%20c</Key></Contents><Contents><Key>plain</Key></Contents>"
+    contents = (
+        f"<Contents><Key>a+b%20c</Key>{SENT}</Contents><Contents><Key>plain</Key>{SENT}</Contents>"
+    )
     encoded = parse_list_objects(page(contents), {}, SPEC).objects
     literal = parse_list_objects(page(contents, encoded=False), {}, SPEC).objects
     assert [o.key for o in encoded] == ["a b c", "plain"]
@@ -110,7 +119,8 @@ def test_bad_entries_raise(contents: str, match: str) -> None:
 
 def test_a_thousand_entries_keep_their_order() -> None:
     contents = "".join(
-        f"<Contents><Key>k{i:04d}</Key><Size>{i}</Size></Contents>" for i in range(1000)
+        f"<Contents><Key>k{i:04d}</Key><Size>{i}</Size>{SENT.split('<Size>')[0]}</Contents>"
+        for i in range(1000)
     )
     objects = parse_list_objects(page(contents), {}, SPEC).objects
     assert [o.key for o in objects] == [f"k{i:04d}" for i in range(1000)]

@@ -105,7 +105,7 @@ CASES: list[tuple[str, Callable[[bytes], object], str, tuple[str, ...], str]] = 
         lambda b: copy.parse_copy_object(b, {}),
         "CopyObjectResult",
         ("CopyObjectResponse",),
-        "<ETag>&quot;e&quot;</ETag>",
+        "<ETag>&quot;e&quot;</ETag><LastModified>2025-01-01T00:00:00.000Z</LastModified>",
     ),
     (
         "ListBuckets",

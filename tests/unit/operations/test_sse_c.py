@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 from tests.support.sigcheck import signed_header_names
 
 from r2async import R2Client
@@ -54,7 +55,9 @@ async def test_sse_c_headers_are_sent_and_signed(operation: str) -> None:
     async with R2Client(account_id=ACCOUNT, access_key_id="AKID", secret_access_key="S") as r2:
         with respx.mock(base_url=BASE) as mock:
             route = mock.route(url__regex=r".*").respond(
-                200, content=XML.get(operation, b""), headers={"ETag": '"e"'}
+                200,
+                content=XML.get(operation, b""),
+                headers=object_headers(XML.get(operation, b""), etag='"e"'),
             )
             await CALLS[operation](r2)
     request = route.calls.last.request
@@ -90,7 +93,7 @@ async def test_upload_part_copy_source_key_uses_the_copy_source_headers() -> Non
 async def test_bad_keys_are_rejected_before_io(key: Any, exc: type[Exception], match: str) -> None:
     async with R2Client(account_id=ACCOUNT, access_key_id="AKID", secret_access_key="S") as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.route(url__regex=r".*").respond(200)
+            route = mock.route(url__regex=r".*").respond(200, headers=object_headers())
             with pytest.raises(exc, match=match):
                 await r2.upload_part("b-1", "k", "u", 1, b"x", sse_customer_key=key)
             with pytest.raises(exc, match=match):

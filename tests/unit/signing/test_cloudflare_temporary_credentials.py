@@ -15,6 +15,7 @@ import logging
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 from tests.support.sigcheck import assert_signature_valid
 
 from r2async import CloudflareTemporaryCredentials, CredentialsError, R2Client
@@ -83,7 +84,9 @@ async def test_r2client_signs_s3_requests_with_the_temporary_credentials() -> No
             api = mock.post(f"{API}/accounts/acct/r2/temp-access-credentials").respond(
                 200, json=ANSWER
             )
-            s3 = mock.get(f"{S3}/photos/public/a.jpg").respond(200, content=b"jpg")
+            s3 = mock.get(f"{S3}/photos/public/a.jpg").respond(
+                200, headers=object_headers(b"jpg"), content=b"jpg"
+            )
             for _ in range(3):
                 assert (await r2.get_object("photos", "public/a.jpg")).body == b"jpg"
     assert api.call_count == 1  # reused until the refresh margin
@@ -116,7 +119,7 @@ async def test_refusals_become_a_typed_error_without_the_token(
     async with R2Client(account_id="acct", credentials=_provider(), max_retries=0) as r2:
         with respx.mock(assert_all_called=False) as mock:
             mock.post(f"{API}/accounts/acct/r2/temp-access-credentials").respond(status, json=body)
-            s3 = mock.get(url__startswith=S3).respond(200)
+            s3 = mock.get(url__startswith=S3).respond(200, headers=object_headers())
             with caplog.at_level(logging.DEBUG), pytest.raises(CredentialsError) as info:
                 await r2.get_object("photos", "k")
     assert s3.call_count == 0

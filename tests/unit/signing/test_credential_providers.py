@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 from tests.support.sigcheck import assert_signature_valid
 
 from r2async import Credentials, CredentialsError, R2Client
@@ -62,7 +63,7 @@ async def test_static_credentials_argument_signs_with_them() -> None:
     creds = Credentials("AKIDSTATIC", "SECRETSTATIC", "TOKSTATIC")
     async with R2Client(account_id="acct", credentials=creds) as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"x")
+            route = mock.get("/bkt/k").respond(200, headers=object_headers(b"x"), content=b"x")
             await r2.get_object("bkt", "k")
     request = route.calls.last.request
     assert request.headers["x-amz-security-token"] == "TOKSTATIC"
@@ -85,7 +86,9 @@ async def test_one_refresh_serves_many_concurrent_requests(clock: Clock) -> None
 
     async with R2Client(account_id="acct", credentials=provider) as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.get(url__regex=r"/bkt/k\d+").respond(200, content=b"x")
+            route = mock.get(url__regex=r"/bkt/k\d+").respond(
+                200, headers=object_headers(b"x"), content=b"x"
+            )
             await asyncio.gather(*(r2.get_object("bkt", f"k{i}") for i in range(50)))
     assert calls == 1
     assert route.call_count == 50
@@ -107,7 +110,7 @@ async def test_credentials_are_refreshed_ahead_of_expiry(clock: Clock) -> None:
 
     async with R2Client(account_id="acct", credentials=provider) as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"x")
+            route = mock.get("/bkt/k").respond(200, headers=object_headers(b"x"), content=b"x")
             await r2.get_object("bkt", "k")
             clock.now += 3600 - providers.DEFAULT_MARGIN - 1  # still outside the margin
             await r2.get_object("bkt", "k")
@@ -130,7 +133,7 @@ async def test_a_failed_refresh_inside_the_margin_keeps_the_current_credentials(
 
     async with R2Client(account_id="acct", credentials=provider) as r2:
         with respx.mock(base_url=BASE) as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"x")
+            route = mock.get("/bkt/k").respond(200, headers=object_headers(b"x"), content=b"x")
             await r2.get_object("bkt", "k")
             clock.now += 3600 - 60  # a minute left: refresh is due, but optional
             with caplog.at_level(logging.WARNING, logger="r2async"):
@@ -153,7 +156,7 @@ async def test_expired_credentials_and_a_failing_provider_send_nothing(
 
     async with R2Client(account_id="acct", credentials=provider, max_retries=2) as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"x")
+            route = mock.get("/bkt/k").respond(200, headers=object_headers(b"x"), content=b"x")
             await r2.get_object("bkt", "k")
             clock.now += 3600 + 1  # expired
             with pytest.raises(CredentialsError) as info:
@@ -171,7 +174,7 @@ async def test_a_provider_returning_the_wrong_type_is_not_retried(no_sleep: list
 
     async with R2Client(account_id="acct", credentials=provider) as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.get("/bkt/k").respond(200)
+            route = mock.get("/bkt/k").respond(200, headers=object_headers())
             with pytest.raises(CredentialsError, match=r"returned dict, not r2async\.Credentials"):
                 await r2.get_object("bkt", "k")
     assert route.call_count == 0 and no_sleep == []
@@ -184,7 +187,7 @@ async def test_a_hanging_provider_times_out_with_a_typed_error(no_sleep: list[fl
 
     async with R2Client(account_id="acct", credentials=provider, max_retries=0) as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.get("/bkt/k").respond(200)
+            route = mock.get("/bkt/k").respond(200, headers=object_headers())
             with pytest.raises(CredentialsError, match=r"did not answer within 0.2 s"):
                 await r2.get_object("bkt", "k", timeout=0.2)
     assert route.call_count == 0
@@ -196,7 +199,7 @@ async def test_already_expired_credentials_from_a_provider_are_refused(clock: Cl
 
     async with R2Client(account_id="acct", credentials=provider, max_retries=0) as r2:
         with respx.mock(base_url=BASE, assert_all_called=False) as mock:
-            route = mock.get("/bkt/k").respond(200)
+            route = mock.get("/bkt/k").respond(200, headers=object_headers())
             with pytest.raises(CredentialsError, match="already"):
                 await r2.get_object("bkt", "k")
     assert route.call_count == 0

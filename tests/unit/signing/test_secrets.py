@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import object_headers
 
 from r2async import (
     APIConnectionError,
@@ -234,10 +235,11 @@ async def test_an_error_mid_stream_does_not_carry_the_token(no_sleep: None) -> N
         access_key_id="AKID",
         secret_access_key="S3CR3T-KEY",
         session_token=SESSION_TOKEN,
+        max_retries=0,  # the cut is reported, not resumed (the mock would answer 200 again)
     ) as r2:
         with respx.mock(base_url=base) as mock:
             mock.get(url__regex=r".*").mock(
-                return_value=httpx.Response(200, headers={"Content-Length": "10"}, stream=Broken())
+                return_value=httpx.Response(200, headers=object_headers(size=10), stream=Broken())
             )
             with pytest.raises(APIConnectionError) as info:
                 async with r2.stream_object("bkt", "k", chunk_size=1) as stream:

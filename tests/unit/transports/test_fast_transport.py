@@ -19,6 +19,7 @@ import aiohttp
 import anyio
 import httpx
 import pytest
+from tests.support.r2_answers import LAST_MODIFIED, etag_of
 
 from r2async import (
     AiohttpTransport,
@@ -88,9 +89,17 @@ class LoopbackServer:
         return head, body
 
 
+# The rest of what R2 sends with every object (raw header lines).
+OBJECT_HEAD = f'ETag: "e"\r\nLast-Modified: {LAST_MODIFIED}\r\n'
+
+
 def respond(status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
     lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}"]
-    lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+    merged = dict(headers or {})
+    if 200 <= status < 300:
+        # What R2 sends with every object (r2async refuses an object answer without it).
+        merged = {"ETag": etag_of(body), "Last-Modified": LAST_MODIFIED, **merged}
+    lines += [f"{k}: {v}" for k, v in merged.items()]
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
@@ -108,7 +117,7 @@ def ok_server(body: bytes = b"hello") -> LoopbackServer:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(100):  # keep-alive: a bounded number of requests per connection
             await server.read_request(reader)
-            writer.write(respond(200, body, {"ETag": '"e"'}))
+            writer.write(respond(200, body, {"ETag": '"e"', "Last-Modified": LAST_MODIFIED}))
             await writer.drain()
 
     server = LoopbackServer(handler)
@@ -184,7 +193,7 @@ async def test_bodiless_answers_one_after_another() -> None:
         for _ in range(20):
             head, _ = await server.read_request(reader)
             if head.startswith(b"HEAD"):
-                writer.write(b'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nETag: "e"\r\n\r\n')
+                writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n{OBJECT_HEAD}\r\n".encode())
             else:
                 writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
             await writer.drain()
@@ -227,7 +236,7 @@ async def test_large_in_memory_bodies_arrive_whole(transport: str) -> None:
         for _ in range(5):
             _, body = await server.read_request(reader)
             received.append(body)
-            writer.write(respond(200, b"", {"ETag": '"e"'}))
+            writer.write(respond(200, b"", {"ETag": '"e"', "Last-Modified": LAST_MODIFIED}))
             await writer.drain()
 
     data = bytes(range(256)) * (12 * 1024 + 3)  # 3 MiB and a bit: sent in slices
@@ -250,7 +259,7 @@ async def test_streaming_a_large_body_holds_bounded_memory() -> None:
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await server.read_request(reader)
-        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n\r\n".encode())
+        writer.write(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\n{OBJECT_HEAD}\r\n".encode())
         for _ in range(size // MiB):  # as fast as the socket takes it
             writer.write(piece)
             await writer.drain()
@@ -317,7 +326,8 @@ async def test_a_body_cut_short_is_a_connection_error(transport: str) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         for _ in range(10):
             await server.read_request(reader)
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n{OBJECT_HEAD}\r\n"
+            writer.write(head.encode() + b"x" * 10)
             await writer.drain()
             writer.close()
             return
@@ -466,7 +476,7 @@ async def test_a_transport_instance_is_used_and_closed_by_the_client() -> None:
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        return httpx.Response(200, headers={"ETag": '"e"'})
+        return httpx.Response(200, headers={"ETag": '"e"', "Last-Modified": LAST_MODIFIED})
 
     closed: list[bool] = []
 

@@ -21,6 +21,7 @@ import httpcore
 import httpx
 import pytest
 import respx
+from tests.support.r2_answers import LAST_MODIFIED, object_headers
 
 from r2async import APITimeoutError, R2Client
 from r2async._transports.pool import ConnectionPool, PoolTransport
@@ -43,6 +44,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Length", str(len(BODY)))
         self.send_header("ETag", '"etag"')
+        self.send_header("Last-Modified", LAST_MODIFIED)
         if self.path.endswith("conn-close"):
             self.send_header("Connection", "close")
         self.end_headers()
@@ -369,7 +371,9 @@ async def test_respx_mocks_the_default_transport_and_no_place_leaks() -> None:
     ) as r2:
         pool = r2._shared.client()._transport._pool  # type: ignore[attr-defined]
         with respx.mock(base_url="http://r2.test") as mock:
-            route = mock.get("/bkt/k").respond(200, content=b"mocked")
+            route = mock.get("/bkt/k").respond(
+                200, headers=object_headers(b"mocked"), content=b"mocked"
+            )
             # More calls than the pool has places: a place kept by a mocked call would hang.
             for _ in range(70):
                 got = await r2.with_options(timeout=httpx.Timeout(10, pool=1)).get_object(
