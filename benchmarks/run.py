@@ -126,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         out = Path(args.out)
         results = json.loads((out / "results.json").read_text())
+        bulk = out / "transfer-defaults.json"
+        if "bulk" not in results and bulk.exists():
+            # A bulk run made on its own (bench_transfer.py --defaults --json ...).
+            results["bulk"] = json.loads(bulk.read_text())
         results["targets"] = evaluate_targets(results)
         write(results, out)
         return 0
