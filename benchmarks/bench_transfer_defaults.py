@@ -135,9 +135,11 @@ def _write_markdown(out: dict[str, Any]) -> None:
                 f"error: {r['error']} | | | | |"
             )
             continue
+        spread = ""
+        if len(r["seconds_all"]) > 1:
+            spread = f" ({min(r['seconds_all']):.2f}-{max(r['seconds_all']):.2f})"
         lines.append(
-            f"| {r['scheme']} | {r['client']} | {r['direction']} | {r['seconds']:.2f} "
-            f"({min(r['seconds_all']):.2f}-{max(r['seconds_all']):.2f}) | "
+            f"| {r['scheme']} | {r['client']} | {r['direction']} | {r['seconds']:.2f}{spread} | "
             f"{size / 1e6 / r['seconds']:,.0f} | {r['cpu']:.2f} | {r['cpu'] / gib:.2f} | "
             f"{r['rss_peak_over_baseline'] / MiB:,.0f} |"
         )
