@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from r2async import AiohttpTransport, NoSuchKeyError, PoolTransport, R2Client
-from r2async.testing import LocalR2Server, start_local_server
+from r2async.testing import LocalR2Server, LocalServerError, start_local_server
 
 MiB = 1024 * 1024
 TRANSPORTS = ["httpx", "aiohttp"]
@@ -64,8 +64,22 @@ def test_server_serves_https_with_the_generated_ca(tls_server: LocalR2Server) ->
     # Without the test CA the certificate is refused: the tests below really verify it.
     with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         httpx.get(tls_server.endpoint_url, verify=ssl.create_default_context())
-    # Trusting the CA, the TLS handshake succeeds (unsigned, so S3 answers 403).
-    assert httpx.get(tls_server.endpoint_url, verify=tls_server.ssl_context()).status_code == 403
+    # Trusting the CA, the TLS handshake succeeds (unsigned, so S3 answers 403), also under
+    # OpenSSL's strict checks (Python 3.13's default), which reject a CA missing extensions.
+    strict = tls_server.ssl_context()
+    strict.verify_flags |= ssl.VERIFY_X509_STRICT
+    assert httpx.get(tls_server.endpoint_url, verify=strict).status_code == 403
+
+
+def test_tls_argument_is_checked_before_anything_starts() -> None:
+    with pytest.raises(TypeError, match="tls must be True or False"):
+        LocalR2Server(tls="yes")  # type: ignore[arg-type]
+    plain = LocalR2Server()
+    with pytest.raises(LocalServerError, match="start it with tls=True"):
+        _ = plain.ca_file
+    not_started = LocalR2Server(tls=True)
+    with pytest.raises(LocalServerError, match="not running"):
+        _ = not_started.ca_file
 
 
 @pytest.mark.parametrize("transport", TRANSPORTS)
