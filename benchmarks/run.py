@@ -41,16 +41,36 @@ import asyncio
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 # Imported eagerly in every mode: the time-to-first-response row (--cold-start) starts its
 # clock with these (standard-library-only) modules loaded, as it always has.
 from harness.clients import CLIENTS
 from harness.common import BENCH_DIR, ROOT
 from harness.report import write
-from harness.runner import run
+from harness.runner import ROWS, run
 from harness.targets import evaluate_targets
 from harness.worker import cold_request, serve_worker
+
+
+def run_bulk(
+    quick: bool, schemes: list[str], out: Path, log: Callable[[str], None], rounds: int
+) -> dict[str, Any]:
+    """``bench_transfer.py --defaults`` in its own process; its rows (or the error)."""
+    log("bulk: bench_transfer.py --defaults ...")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "transfer-defaults.json"
+    path.unlink(missing_ok=True)
+    cmd = [sys.executable, str(BENCH_DIR / "bench_transfer.py"), "--defaults"]
+    cmd += ["--schemes", ",".join(schemes), "--json", str(path), "--rounds", str(rounds)]
+    cmd += ["--quick"] if quick else []
+    proc = subprocess.run(cmd, cwd=ROOT, check=False, capture_output=True, text=True)
+    if proc.returncode != 0 or not path.exists():
+        return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    bulk: dict[str, Any] = json.loads(path.read_text())
+    return bulk
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,6 +84,23 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--servers", default="sink,seaweedfs", help="comma-separated: sink, seaweedfs"
+    )
+    parser.add_argument(
+        "--schemes",
+        default="http,https",
+        help="comma-separated: http, https (every server over each; default both)",
+    )
+    parser.add_argument(
+        "--rows",
+        default="small,large,streams,many",
+        help="comma-separated row groups: " + ", ".join(ROWS) + " (default all but bulk; "
+        "bulk: 1 GiB upload_file/download_file with default settings against obstore and s5cmd)",
+    )
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=5,
+        help="passes through all the clients for the small requests (default 5; --quick: 1)",
     )
     parser.add_argument(
         "--with-transfer",
@@ -89,6 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.render:
         out = Path(args.out)
         results = json.loads((out / "results.json").read_text())
+        bulk = out / "transfer-defaults.json"
+        if "bulk" not in results and bulk.exists():
+            # A bulk run made on its own (bench_transfer.py --defaults --json ...).
+            results["bulk"] = json.loads(bulk.read_text())
         results["targets"] = evaluate_targets(results)
         write(results, out)
         return 0
@@ -98,13 +139,24 @@ def main(argv: list[str] | None = None) -> int:
         if c not in CLIENTS:
             parser.error(f"unknown client {c!r}; choose from {', '.join(CLIENTS)}")
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
+    schemes = [s.strip() for s in args.schemes.split(",") if s.strip()]
+    if not schemes or set(schemes) - {"http", "https"}:
+        parser.error("--schemes takes http, https or both")
+    rows = [r.strip() for r in args.rows.split(",") if r.strip()]
+    if not rows or set(rows) - set(ROWS):
+        parser.error(f"--rows takes some of: {', '.join(ROWS)}")
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    results = run(clients, servers, args.quick, log)
-    results["targets"] = evaluate_targets(results)
+    command = "python benchmarks/run.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    if not 1 <= args.passes <= 20:
+        parser.error("--passes takes 1 to 20")
+    results = run(clients, servers, args.quick, log, schemes, rows, command.strip(), args.passes)
     out = Path(args.out)
+    if "bulk" in rows:
+        results["bulk"] = run_bulk(args.quick, schemes, out, log, min(args.passes, 3))
+    results["targets"] = evaluate_targets(results)
     write(results, out)
     if args.with_transfer:
         log("running benchmarks/bench_transfer.py ...")

@@ -1,8 +1,9 @@
 """A minimal S3-shaped HTTP/1.1 server for benchmarks: answers fast so client cost shows alone.
 
-Run: ``python benchmarks/sink.py [--port 0]``; it prints ``PORT <n>`` once listening and
-serves until killed. The benchmark runner starts it in its own process, so its CPU time
-never counts as client CPU.
+Run: ``python benchmarks/sink.py [--port 0] [--tls-cert PEM --tls-key PEM]``; it prints
+``PORT <n>`` once listening and serves until killed (over TLS with the two files: R2 speaks
+only HTTPS, and the benchmark runs every row both ways). The benchmark runner starts it in
+its own process, so its CPU time never counts as client CPU.
 
 What it answers (no authentication is checked; signatures are the clients' cost, not its):
 
@@ -15,6 +16,9 @@ What it answers (no authentication is checked; signatures are the clients' cost,
 * ``GET /bucket?location``: a ``LocationConstraint`` document (some clients ask first).
 * Multipart uploads (``POST ?uploads``, ``PUT ?partNumber&uploadId``, ``POST ?uploadId``):
   the part lengths add up to the object's.
+* A GET of ``key~w<N>`` serves ``key``'s object written in ``N``-byte pieces instead of the
+  default 1 MiB ones: the server's write pattern changes what a client's reads see (many
+  small TLS records and segments, as from a server that writes 16-32 KiB at a time).
 * ``DELETE``: 204. Any other ``POST``: 200 with an empty ``<Result/>`` document.
 
 It speaks HTTP/1.1 keep-alive with ``Content-Length`` or chunked request bodies, answers
@@ -29,6 +33,7 @@ import asyncio
 import contextlib
 import hashlib
 import socket
+import ssl
 import sys
 from typing import ClassVar
 
@@ -118,7 +123,7 @@ class SinkProtocol(asyncio.Protocol):
         self.can_write = asyncio.Event()
         self.can_write.set()
         self.writer_busy = False
-        self.pending: list[tuple[bytes, int]] = []
+        self.pending: list[tuple[bytes, int, int]] = []
         self.task: asyncio.Task[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -256,6 +261,11 @@ class SinkProtocol(asyncio.Protocol):
                 self.sizes[path] = self.received
             extra = f"ETag: {_etag(self.received)}\r\n"
         elif method in ("GET", "HEAD") and key is not None:
+            piece = _WRITE_PIECE
+            if "~w" in path:
+                stem, _, tail = path.rpartition("~w")
+                if tail.isdigit() and int(tail) > 0:
+                    path, piece = stem, int(tail)
             size = self.sizes.get(path, DEFAULT_SIZE)
             length = size
             ctype = "application/octet-stream"
@@ -265,6 +275,7 @@ class SinkProtocol(asyncio.Protocol):
                     f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nContent-Type: {ctype}\r\n"
                     f"{extra}x-amz-request-id: sink\r\n\r\n".encode(),
                     size,
+                    piece,
                 )
                 return
         elif method == "GET" and bucket and "location" in query:
@@ -302,19 +313,19 @@ class SinkProtocol(asyncio.Protocol):
         ).encode()
         self._write(head + bytes(body) if method != "HEAD" else head, 0)
 
-    def _send_object(self, head: bytes, size: int) -> None:
-        if size <= _WRITE_PIECE:
+    def _send_object(self, head: bytes, size: int, piece: int = _WRITE_PIECE) -> None:
+        if size <= piece:
             self._write(head + bytes(_ZEROS_VIEW[:size]), 0)
         else:
-            self._write(head, size)
+            self._write(head, size, piece)
 
-    def _write(self, data: bytes, zeros: int) -> None:
+    def _write(self, data: bytes, zeros: int, piece: int = _WRITE_PIECE) -> None:
         # Responses leave in request order: behind a large body still being written, queue.
         if not zeros and not self.writer_busy:
             if self.transport is not None:
                 self.transport.write(data)
             return
-        self.pending.append((data, zeros))
+        self.pending.append((data, zeros, piece))
         if not self.writer_busy:
             self.writer_busy = True
             self.task = asyncio.get_running_loop().create_task(self._drain_pending())
@@ -322,21 +333,23 @@ class SinkProtocol(asyncio.Protocol):
     async def _drain_pending(self) -> None:
         try:
             while self.pending and self.transport is not None:
-                head, size = self.pending.pop(0)
+                head, size, piece = self.pending.pop(0)
                 self.transport.write(head)
                 sent = 0
                 while sent < size and self.transport is not None:
                     await self.can_write.wait()
-                    n = min(_WRITE_PIECE, size - sent, len(_ZEROS))
+                    n = min(piece, size - sent, len(_ZEROS))
                     self.transport.write(_ZEROS_VIEW[:n])
                     sent += n
         finally:
             self.writer_busy = False
 
 
-async def serve(host: str, port: int) -> None:
+async def serve(host: str, port: int, tls: ssl.SSLContext | None = None) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(SinkProtocol, host, port, backlog=1024, reuse_address=True)
+    server = await loop.create_server(
+        SinkProtocol, host, port, backlog=1024, reuse_address=True, ssl=tls
+    )
     bound = server.sockets[0].getsockname()[1]
     print(f"PORT {bound}", flush=True)
     async with server:
@@ -347,9 +360,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="S3-shaped benchmark sink")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tls-cert", help="serve HTTPS with this certificate chain (PEM)")
+    parser.add_argument("--tls-key", help="the certificate's private key (PEM)")
     args = parser.parse_args(argv)
+    tls = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            parser.error("--tls-cert and --tls-key go together")
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(serve(args.host, args.port))
+        asyncio.run(serve(args.host, args.port, tls))
     return 0
 
 

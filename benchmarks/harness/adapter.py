@@ -64,7 +64,7 @@ class Adapter:
     async def get(self, key: str) -> int:
         raise NotImplementedError
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = 256 * 1024) -> int:
         raise NotImplementedError
 
     async def list_page(self, prefix: str) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from .clients import CLIENTS, IMPORTS
 from .common import BENCH_DIR, MIB, SMALL_OPS
+from .report_rows import bulk_lines, many_lines, spread, stream_variant_lines
 
 
 def _cell(value: float | None, fmt: str) -> str:
@@ -24,17 +25,33 @@ def _client_status(row: dict[str, Any]) -> str | None:
 
 def render_markdown(results: dict[str, Any]) -> str:
     meta = results["meta"]
+    during = meta.get("load_during")
+    load = (
+        f"; during the run min {during[0]:.1f}, median {during[1]:.1f}, max {during[2]:.1f}"
+        if during
+        else ""
+    )
     lines = [
         "# r2async benchmarks",
         "",
         f"Run `{meta['command']}` on {meta['time']}: Python {meta['python']}, "
         f"{meta['cpus']} CPUs, {meta['platform']}; load average {meta['load_before']:.1f} "
-        f"before and {meta['load_after']:.1f} after ({meta['seconds']:.0f} s).",
+        f"before and {meta['load_after']:.1f} after{load} ({meta['seconds']:.0f} s).",
         "",
         "Client CPU is the client process's CPU time (all threads) per operation; the server "
-        "runs in another process. Medians of the rounds.",
+        "runs in another process. Medians of the rounds, with the spread over the rounds "
+        "(min-max: over the passes for the small requests, over the rounds for the large "
+        "object) in brackets: the range a user may see, not only the best case. "
+        "`-https` servers are the same server over TLS with a test CA generated for the run, "
+        "which every client verifies.",
     ]
+    small_rows = "small" in meta.get("rows", ["small"])
     for server, rows in results["servers"].items():
+        if not small_rows:
+            lines += _large_lines(server, rows)
+            lines += stream_variant_lines(server, rows)
+            lines += many_lines(server, rows)
+            continue
         lines += [
             "",
             f"## {server}: 1 KiB objects and a 1,000-key list page",
@@ -50,41 +67,58 @@ def render_markdown(results: dict[str, Any]) -> str:
                 lines.append(f"| {CLIENTS[client]} | {status} |" + " |" * 8)
                 continue
             small = row["small"]
-            cpu = [_cell(small[op]["cpu_ms"], ".3f") for op in SMALL_OPS]
+            cpu = [
+                _cell(small[op]["cpu_ms"], ".3f") + spread(small[op].get("cpu_ms_rounds"), ".3f")
+                for op in SMALL_OPS
+            ]
             ops = [_cell(small[op]["ops_s"], ",.0f") for op in SMALL_OPS]
             lines.append(
                 f"| {CLIENTS[client]} | "
                 + " | ".join(cpu + ops)
                 + f" | {_cell(row.get('list_cpu_ms'), '.2f')} |"
             )
-        size = next((r["large"]["put"]["size"] for r in rows.values() if "large" in r), 64 * MIB)
-        lines += [
-            "",
-            f"## {server}: one {size // MIB} MiB object",
-            "",
-            "| client | PUT MB/s | PUT CPU-s/GiB | PUT peak +MiB | GET MB/s | GET CPU-s/GiB "
-            "| GET peak +MiB | stream MB/s | stream CPU-s/GiB | stream peak +MiB |",
-            "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
-        ]
-        for client, row in rows.items():
-            status = _client_status(row)
-            if status:
-                lines.append(f"| {CLIENTS[client]} | {status} |" + " |" * 8)
-                continue
-            cells = []
-            for op in ("put", "get", "stream"):
-                r = row["large"][op]
-                cells += [
-                    _cell(r["mb_s"], ",.0f"),
-                    _cell(r["cpu_s_gib"], ".2f"),
-                    _cell(r["peak_mib"], ".1f"),
-                ]
-            lines.append(f"| {CLIENTS[client]} | " + " | ".join(cells) + " |")
+        lines += _large_lines(server, rows)
+        lines += stream_variant_lines(server, rows)
+        lines += many_lines(server, rows)
         notes = [f"{CLIENTS[c]}: {r['note']}" for c, r in rows.items() if r.get("note")]
         if notes:
             lines += ["", "Notes: " + "; ".join(notes) + "."]
+    lines += bulk_lines(results.get("bulk", {}))
+    lines += _startup_lines(results)
+    return "\n".join(lines) + "\n"
 
-    lines += [
+
+def _large_lines(server: str, rows: dict[str, Any]) -> list[str]:
+    if not any("large" in r for r in rows.values()):
+        return []
+    size = next((r["large"]["put"]["size"] for r in rows.values() if "large" in r), 64 * MIB)
+    lines = [
+        "",
+        f"## {server}: one {size // MIB} MiB object",
+        "",
+        "| client | PUT MB/s | PUT CPU-s/GiB | PUT peak +MiB | GET MB/s | GET CPU-s/GiB "
+        "| GET peak +MiB | stream MB/s | stream CPU-s/GiB | stream peak +MiB |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+    ]
+    for client, row in rows.items():
+        status = _client_status(row)
+        if status or "large" not in row:
+            lines.append(f"| {CLIENTS[client]} | {status or 'not run'} |" + " |" * 8)
+            continue
+        cells = []
+        for op in ("put", "get", "stream"):
+            r = row["large"][op]
+            cells += [
+                _cell(r["mb_s"], ",.0f"),
+                _cell(r["cpu_s_gib"], ".2f") + spread(r.get("cpu_s_gib_range"), ".2f"),
+                _cell(r["peak_mib"], ".1f"),
+            ]
+        lines.append(f"| {CLIENTS[client]} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _startup_lines(results: dict[str, Any]) -> list[str]:
+    lines = [
         "",
         "## Start-up",
         "",
@@ -159,7 +193,7 @@ def render_markdown(results: dict[str, Any]) -> str:
     ]
     for t in results.get("targets", []):
         lines.append(f"| {t['target']} | {t['measured']} | **{t['status']}** | {t['detail']} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render_chart(results: dict[str, Any], path: Path) -> Path | None:

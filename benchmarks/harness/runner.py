@@ -24,6 +24,11 @@ from .common import ROOT, RUN_PY, SMALL_KEYS, worker_cfg
 from .servers import Target, running
 from .startup import measure_cold_start, measure_imports, startup_python
 
+# Row groups a run can select (--rows): the small requests and list page (always measured,
+# briefly, when not selected: they warm the client), the large objects, the streamed GET
+# variants, many objects, and the 1 GiB file transfers (bench_transfer.py, --rows bulk).
+ROWS = ("small", "large", "streams", "many", "bulk")
+
 
 def run_worker(cfg: dict[str, Any], timeout: float) -> dict[str, Any]:
     """One client against one server in a fresh ``run.py --worker`` process."""
@@ -104,17 +109,25 @@ def _passes(
     quick: bool,
     log: Callable[[str], None],
     started: float,
+    rows: Sequence[str],
+    loads: list[float],
+    passes: int,
 ) -> None:
-    passes = 1 if quick else 5
+    passes = 1 if quick or "small" not in rows else passes
     for n_pass in range(passes):
         for target in targets:
             per_client = results["servers"].setdefault(target.name, {})
             for client in clients if n_pass % 2 == 0 else clients[::-1]:
                 if "error" in per_client.get(client, {}) or "skipped" in per_client.get(client, {}):
                     continue
-                cfg = worker_cfg(quick, target.name, target.endpoint, target.creds)
+                cfg = worker_cfg(quick, target.name, target.endpoint, target.creds, target.ca_file)
                 cfg["client"] = client
                 cfg["small_only"] = n_pass > 0
+                cfg["stream_variants"] = "streams" in rows
+                cfg["large"] = "large" in rows
+                cfg["many"] = cfg["many"] if "many" in rows else 0
+                if "small" not in rows:
+                    cfg["n_c1"] = cfg["n_c32"] = 1
                 cfg["keys"] = [f"{client}/small-{i}" for i in range(SMALL_KEYS)] + [
                     f"{client}/large"
                 ]
@@ -122,14 +135,33 @@ def _passes(
                     f"[{time.perf_counter() - started:5.1f}s] pass {n_pass + 1}/{passes} "
                     f"{target.name}: {client} ..."
                 )
-                row = _pass_medians(run_worker(cfg, timeout=120 if quick else 900), n_pass)
+                row = _pass_medians(run_worker(cfg, timeout=300 if quick else 900), n_pass)
+                loads.append(os.getloadavg()[0])
                 per_client[client] = _merge(per_client.get(client), row)
 
 
 def run(
-    clients: Sequence[str], servers: Sequence[str], quick: bool, log: Callable[[str], None]
+    clients: Sequence[str],
+    servers: Sequence[str],
+    quick: bool,
+    log: Callable[[str], None],
+    schemes: Sequence[str] = ("http", "https"),
+    rows: Sequence[str] = ROWS,
+    command: str = "",
+    passes: int = 5,
 ) -> dict[str, Any]:
-    """A whole run: every client on every server, then start-up and signing; the results."""
+    """A whole run: every client on every server, then start-up and signing; the results.
+
+    Args:
+        clients: the clients' names, in run order.
+        servers: "sink" and/or "seaweedfs".
+        quick: a smoke run (fewer requests, smaller objects, one pass).
+        log: where progress lines go.
+        schemes: "http" and/or "https": each server is measured over each.
+        rows: the row groups to run (see ``ROWS``).
+        command: the command line, for the report.
+        passes: passes through all the clients for the small requests (default 5).
+    """
     started = time.perf_counter()
     results: dict[str, Any] = {
         "meta": {
@@ -139,15 +171,18 @@ def run(
             "cpus": os.cpu_count(),
             "load_before": os.getloadavg()[0],
             "quick": quick,
-            "command": "python benchmarks/run.py" + (" --quick" if quick else ""),
+            "command": command or "python benchmarks/run.py" + (" --quick" if quick else ""),
+            "schemes": list(schemes),
+            "rows": list(rows),
         },
         "servers": {},
     }
 
     log("preparing the start-up environment ...")
     startup_py, results["meta"]["startup_env"] = startup_python()
-    with running(servers, log) as (sink_url, targets):
-        _passes(results, targets, clients, quick, log, started)
+    loads = [os.getloadavg()[0]]
+    with running(servers, schemes, log) as (sink_url, targets):
+        _passes(results, targets, clients, quick, log, started, rows, loads, passes)
         for per_client in results["servers"].values():
             for row in per_client.values():
                 _summarise(row)
@@ -160,4 +195,6 @@ def run(
     results["signing"] = measure_signing(quick)
     results["meta"]["seconds"] = round(time.perf_counter() - started, 1)
     results["meta"]["load_after"] = os.getloadavg()[0]
+    loads.append(os.getloadavg()[0])
+    results["meta"]["load_during"] = [min(loads), statistics.median(loads), max(loads)]
     return results

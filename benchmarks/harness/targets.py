@@ -1,4 +1,4 @@
-"""The issue-8 targets, each with its measured ratio, from one run's numbers only.
+"""The issue-8 targets (and issue 17's, ``targets17``), each measured, from one run's numbers.
 
 Per-request and list ratios are paired by pass: the median, over the passes, of the ratio
 of the two clients' figures within the same pass.
@@ -12,6 +12,7 @@ from typing import Any
 
 from .clients import CLIENTS, IMPORTS
 from .common import MIB, SMALL_OPS
+from .targets17 import evaluate_issue17
 
 STREAM_BOUND_MIB = 16.0
 
@@ -156,6 +157,7 @@ def evaluate_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
                     row["first"] <= 5,
                 )
             )
+    out += evaluate_issue17(results)
     signing = results.get("signing", {})
     if "ratio" in signing:
         out.append(

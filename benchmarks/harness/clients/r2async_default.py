@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..adapter import Adapter
-from ..common import LIST_KEYS, STREAM_CHUNK
+from ..common import LIST_KEYS, STREAM_CHUNK, client_ssl_context
 
 # Private: the module that holds R2Client, preloaded so construction is timed without its
 # import. Repoint here if r2async's internals move.
@@ -35,6 +35,17 @@ class R2AsyncAdapter(Adapter):
         }
         if self.fast:
             kwargs["transport"] = "aiohttp"
+        context = client_ssl_context(self.cfg)
+        if context is not None:
+            # Over HTTPS the test CA must be trusted: R2Client takes it through a transport
+            # it will own, the same one R2Client() / transport="aiohttp" would build.
+            from r2async import AiohttpTransport, PoolTransport
+
+            kwargs["transport"] = (
+                AiohttpTransport(verify=context)
+                if self.fast
+                else PoolTransport(ssl_context=context)
+            )
         return kwargs
 
     def construct(self) -> Any:
@@ -66,9 +77,9 @@ class R2AsyncAdapter(Adapter):
     async def get(self, key: str) -> int:
         return len((await self.client.get_object(self.bucket, key)).body)
 
-    async def stream(self, key: str) -> int:
+    async def stream(self, key: str, chunk_size: int = STREAM_CHUNK) -> int:
         n = 0
-        async with self.client.stream_object(self.bucket, key, chunk_size=STREAM_CHUNK) as s:
+        async with self.client.stream_object(self.bucket, key, chunk_size=chunk_size) as s:
             async for chunk in s:
                 n += len(chunk)
         return n

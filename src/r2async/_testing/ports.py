@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 import sys
+from collections.abc import Iterable
 
 from .errors import LocalServerError
 
@@ -27,8 +28,14 @@ _TMP_SOCKET_PATTERNS = (
 )
 
 
-def free_port_pairs(count: int) -> list[int]:
-    """Return ``count`` distinct loopback ports P whose P + 10000 is free as well."""
+def free_port_pairs(count: int, avoid: Iterable[int] = ()) -> list[int]:
+    """Return ``count`` distinct loopback ports P whose P + 10000 is free as well.
+
+    Args:
+        count: how many ports.
+        avoid: ports already chosen for this server (not handed out again).
+    """
+    avoided = set(avoid)
     held: list[socket.socket] = []
     ports: list[int] = []
     try:
@@ -40,7 +47,7 @@ def free_port_pairs(count: int) -> list[int]:
             first = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             first.bind(("127.0.0.1", 0))
             port = int(first.getsockname()[1])
-            if port + GRPC_OFFSET > 65535:
+            if port + GRPC_OFFSET > 65535 or port in avoided:
                 first.close()
                 continue
             second = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -11,8 +11,23 @@ import httpx
 # R2's bucket rule (stricter than SeaweedFS, which also accepts dots and underscores), so a
 # name that works here also works on R2. _headers imports only the standard library.
 from .._headers import validate_bucket
+from .errors import LocalServerError
 
 PROBE_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+
+
+def bucket_done(name: str, response: httpx.Response) -> bool:
+    """True when a PUT created bucket ``name`` (or it was already ours); False to retry."""
+    if response.status_code == 200:
+        return True
+    if is_transient(response):
+        return False
+    code, message = error_code(response)
+    if response.status_code == 409 and code == "BucketAlreadyOwnedByYou":
+        return True
+    raise LocalServerError(
+        f"creating bucket {name!r} failed: HTTP {response.status_code} {code}: {message}"
+    )
 
 
 def check_bucket(name: object) -> str:

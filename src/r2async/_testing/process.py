@@ -10,7 +10,7 @@ import subprocess
 import sys
 import sysconfig
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import IO
 
@@ -24,6 +24,16 @@ _STRIPPED_ENV_PREFIXES = ("AWS_", "S3_")
 _STOP_WAIT_SECONDS = 10.0  # for a SIGKILLed weed to be reaped (milliseconds in practice)
 _LOG_TAIL_CHARS = 4000
 LOG_NAME = "server.log"
+
+
+async def run_shielded(func: Callable[[], object]) -> None:
+    """Run a blocking function in a worker thread; a cancellation waits for it to finish."""
+    import anyio
+    import anyio.to_thread
+
+    # Shielded so that neither a half-launched process nor a half-stopped one is abandoned.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(func)
 
 
 def find_weed(binary: str | os.PathLike[str] | None) -> str:
