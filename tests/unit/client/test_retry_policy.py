@@ -181,3 +181,58 @@ def test_a_write_with_a_precondition_is_named_by_its_header(
 ) -> None:
     assert conditional_write(method, {header: "*"}) == named
     assert conditional_write(method, {"x-amz-copy-source-if-match": '"a"'}) is None
+
+
+# mutmut does not mutate module-level constants: every member of the tables is checked here.
+@pytest.mark.parametrize(
+    "code",
+    [
+        "SlowDown",
+        "InternalError",
+        "RequestTimeout",
+        "TooMuchConcurrency",
+        "TooManyRequests",
+        "ServiceUnavailable",
+    ],
+)
+def test_every_try_again_code_is_retried_whatever_its_status(code: str) -> None:
+    assert _retry.is_retryable(400, code)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "BadDigest",
+        "InvalidDigest",
+        "XAmzContentSHA256Mismatch",
+        "PreconditionFailed",
+        "NotImplemented",
+    ],
+)
+def test_every_final_code_is_never_retried_even_with_a_retryable_status(code: str) -> None:
+    for status in (429, 500, 503):
+        assert not _retry.is_retryable(status, code)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "expected"),
+    [
+        (429, None, True),
+        (503, "SlowDown", True),
+        (400, "TooManyRequests", True),
+        (503, "TooMuchConcurrency", True),
+        (503, None, False),
+        (500, "InternalError", False),
+        (None, None, False),
+    ],
+)
+def test_which_answers_mean_too_many_requests(
+    status: int | None, code: str | None, expected: bool
+) -> None:
+    assert _retry.is_rate_limited(status, code) is expected
+
+
+def test_the_policy_constants_are_those_documented() -> None:
+    # The figures r2async._retry's docstring gives users (0.25 s base, 20 s cap, 60 s at most).
+    assert (_retry.BASE_DELAY, _retry.MAX_DELAY, _retry.MAX_RETRY_AFTER) == (0.25, 20.0, 60.0)
+    assert _retry.WRITE_RATE_FLOOR == 1.0
