@@ -15,6 +15,7 @@ from r2async._headers import (
     etag_unquoted,
     http_date,
     storage_class_header,
+    system_metadata_headers,
 )
 
 
@@ -174,6 +175,8 @@ def test_any_other_storage_class_is_refused(storage_class: str) -> None:
         ("abc", "abc"),
         ('" abc "', " abc "),
         ('w/"abc"', 'w/"abc'),  # only "W/" (upper case) marks a weak ETag
+        ("W/abc", "abc"),
+        ('"XabcX"', "XabcX"),
         (None, None),
     ],
 )
@@ -181,3 +184,46 @@ def test_etag_unquoted_removes_the_quotes_and_a_weak_prefix(
     etag: str | None, bare: str | None
 ) -> None:
     assert etag_unquoted(etag) == bare
+
+
+def test_system_metadata_maps_to_lower_case_headers() -> None:
+    assert system_metadata_headers(
+        content_type="text/plain",
+        cache_control="no-cache",
+        content_disposition="attachment",
+        content_encoding="gzip",
+        content_language="fr",
+        expires=GMT_1800,
+    ) == {
+        "content-type": "text/plain",
+        "cache-control": "no-cache",
+        "content-disposition": "attachment",
+        "content-encoding": "gzip",
+        "content-language": "fr",
+        "expires": GMT_1800,
+    }
+
+
+@pytest.mark.parametrize(
+    "argument",
+    [
+        "content_type",
+        "cache_control",
+        "content_disposition",
+        "content_encoding",
+        "content_language",
+    ],
+)
+def test_a_system_metadata_argument_is_refused_by_its_own_name(argument: str) -> None:
+    with pytest.raises(TypeError, match=f"^{argument} must be str, got int$"):
+        system_metadata_headers(**{argument: 1})  # type: ignore[arg-type]
+    header = argument.replace("_", "-")
+    with pytest.raises(
+        ValueError, match="^" + re.escape(f"{argument}: the value of header '{header}' contains")
+    ):
+        system_metadata_headers(**{argument: "a\nb"})
+
+
+def test_a_bad_expires_is_refused_by_its_argument_name() -> None:
+    with pytest.raises(ValueError, match="^" + re.escape("expires='soon' is not an HTTP date")):
+        system_metadata_headers(expires="soon")
