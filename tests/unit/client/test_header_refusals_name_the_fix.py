@@ -11,9 +11,15 @@ import pytest
 
 from r2async._headers import (
     check_header,
+    check_headers,
+    check_operation_headers,
     conditional_headers,
     etag_unquoted,
     http_date,
+    merge_call_headers,
+    range_header,
+    request_id,
+    sse_c_headers,
     storage_class_header,
     system_metadata_headers,
 )
@@ -227,3 +233,175 @@ def test_a_system_metadata_argument_is_refused_by_its_own_name(argument: str) ->
 def test_a_bad_expires_is_refused_by_its_argument_name() -> None:
     with pytest.raises(ValueError, match="^" + re.escape("expires='soon' is not an HTTP date")):
         system_metadata_headers(expires="soon")
+
+
+# -- header mappings ---------------------------------------------------------------------------
+
+
+def test_a_header_mapping_comes_back_with_lower_case_names() -> None:
+    assert check_headers(None) == {}
+    assert check_headers({"X-A": "1", "x-b": "2"}) == {"x-a": "1", "x-b": "2"}
+    # The same header twice with the same value is harmless.
+    assert check_headers({"X-A": "1", "x-a": "1"}) == {"x-a": "1"}
+
+
+def test_a_header_given_twice_with_different_values_is_refused() -> None:
+    with pytest.raises(
+        ValueError,
+        match="^" + re.escape("extra: header 'x-a' is given twice with different values") + "$",
+    ):
+        check_headers({"X-A": "1", "x-a": "2"}, where="extra")
+
+
+def test_headers_that_are_not_a_mapping_are_refused_naming_the_argument() -> None:
+    with pytest.raises(
+        TypeError, match="^" + re.escape("extra must be a mapping of str to str, got list") + "$"
+    ):
+        check_headers([("x-a", "1")], where="extra")  # type: ignore[arg-type]
+
+
+def test_operation_headers_are_checked_per_operation() -> None:
+    assert check_operation_headers(None) == {}
+    assert check_operation_headers({"PutObject": {"CF-Create-Bucket-If-Missing": "true"}}) == {
+        "PutObject": {"cf-create-bucket-if-missing": "true"}
+    }
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape("operation_headers['GetObject']: the value of header 'x-a' contains CR/LF"),
+    ):
+        check_operation_headers({"GetObject": {"x-a": "a\nb"}})
+
+
+def test_an_unknown_operation_is_refused_listing_the_valid_names() -> None:
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            "operation_headers: unknown S3 operation 'PutObjekt'; valid names are: "
+            "AbortMultipartUpload, CompleteMultipartUpload,"
+        ),
+    ):
+        check_operation_headers({"PutObjekt": {}})
+    with pytest.raises(
+        TypeError, match=r"^operation_headers must map S3 operation names to header mappings$"
+    ):
+        check_operation_headers([("PutObject", {})])  # type: ignore[arg-type]
+
+
+def test_a_call_header_may_repeat_a_typed_argument_but_not_contradict_it() -> None:
+    typed = {"content-type": "text/plain"}
+    assert merge_call_headers(typed, {"Content-Type": "text/plain", "x-a": "1"}) == {
+        "content-type": "text/plain",
+        "x-a": "1",
+    }
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            "header 'content-type' is given both as a keyword argument ('text/plain') and in "
+            "headers= ('text/html'); pass it one way only"
+        )
+        + "$",
+    ):
+        merge_call_headers(typed, {"Content-Type": "text/html"})
+
+
+# -- Range ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "header"),
+    [
+        (None, None),
+        ((0, 99), "bytes=0-99"),
+        ((5, 5), "bytes=5-5"),
+        ((100, None), "bytes=100-"),
+        ("bytes=0-99", "bytes=0-99"),
+        (" bytes=7-7 ", "bytes=7-7"),
+        ("bytes=100-", "bytes=100-"),
+        ("bytes=-500", "bytes=-500"),
+    ],
+)
+def test_range_arguments_map_to_one_range_header(value: object, header: str | None) -> None:
+    assert range_header(value) == ({} if header is None else {"range": header})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ((1, 2, 3), "range tuple must be (start, end) with end inclusive or None"),
+        ((1,), "range tuple must be (start, end) with end inclusive or None"),
+        ((-1, 5), "range start must be an int >= 0"),
+        ((True, 5), "range start must be an int >= 0"),
+        (("0", 5), "range start must be an int >= 0"),
+        ((5, 4), "range end must be None or an int >= start (end is inclusive)"),
+        ((0, False), "range end must be None or an int >= start (end is inclusive)"),
+        ((0, 1.5), "range end must be None or an int >= start (end is inclusive)"),
+        ("bytes=-", "range='bytes=-' is malformed; use 'bytes=START-END', 'bytes=START-' or"),
+        ("bytes=0-1,5-6", "range='bytes=0-1,5-6' is malformed"),
+        ("items=0-1", "range='items=0-1' is malformed"),
+        ("bytes=9-3", "range='bytes=9-3': the end is before the start"),
+    ],
+)
+def test_a_bad_range_is_refused_with_the_forms_accepted(value: object, message: str) -> None:
+    with pytest.raises(ValueError, match="^" + re.escape(message)):
+        range_header(value)  # type: ignore[arg-type]
+
+
+def test_a_range_of_another_type_is_refused() -> None:
+    with pytest.raises(
+        TypeError, match=r"^range must be a 'bytes=\.\.\.' str or a \(start, end\) tuple$"
+    ):
+        range_header(5)  # type: ignore[arg-type]
+
+
+# -- SSE-C and response headers -------------------------------------------------------------------
+
+KEY = bytes(range(32))
+KEY_B64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+KEY_MD5_B64 = "tP/LI3N87DFaSk0aoqYgzg=="
+
+
+@pytest.mark.parametrize("key", [KEY, bytearray(KEY), memoryview(KEY)])
+def test_sse_c_headers_carry_the_algorithm_the_key_and_its_md5(key: bytes) -> None:
+    assert sse_c_headers(None) == {}
+    assert sse_c_headers(key) == {
+        "x-amz-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-server-side-encryption-customer-key": KEY_B64,
+        "x-amz-server-side-encryption-customer-key-md5": KEY_MD5_B64,
+    }
+    assert sse_c_headers(key, copy_source=True) == {
+        "x-amz-copy-source-server-side-encryption-customer-algorithm": "AES256",
+        "x-amz-copy-source-server-side-encryption-customer-key": KEY_B64,
+        "x-amz-copy-source-server-side-encryption-customer-key-md5": KEY_MD5_B64,
+    }
+
+
+@pytest.mark.parametrize("size", [0, 16, 31, 33])
+def test_an_sse_c_key_of_another_size_is_refused_with_how_to_make_one(size: int) -> None:
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            f"sse_customer_key must be exactly 32 bytes (AES-256), got {size}; use os.urandom(32) "
+            "and keep the key: R2 cannot recover data without it"
+        ),
+    ):
+        sse_c_headers(bytes(size))
+
+
+def test_an_sse_c_key_given_as_text_is_refused() -> None:
+    with pytest.raises(
+        TypeError,
+        match="^"
+        + re.escape("sse_customer_key must be the raw 32-byte key as bytes (not base64 text)"),
+    ):
+        sse_c_headers(KEY_B64)  # type: ignore[arg-type]
+
+
+def test_the_request_id_is_r2s_or_else_cloudflares_ray() -> None:
+    assert request_id({"x-amz-request-id": "r1", "cf-ray": "c1"}) == "r1"
+    assert request_id({"cf-ray": "c1"}) == "c1"
+    assert request_id({"x-amz-request-id": "", "cf-ray": "c1"}) == "c1"
+    assert request_id({}) is None

@@ -7,7 +7,13 @@ import re
 
 import pytest
 
-from r2async._headers import metadata_headers, rfc2047_decode, rfc2047_encode
+from r2async._headers import (
+    METADATA_LIMIT,
+    metadata_headers,
+    read_metadata,
+    rfc2047_decode,
+    rfc2047_encode,
+)
 
 WORD = re.compile(r"^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$")
 
@@ -95,3 +101,42 @@ def test_names_differing_only_in_case_are_refused_with_the_fix() -> None:
         ),
     ):
         metadata_headers({"Colour": "red", "colour": "blue"})
+
+
+def test_metadata_of_exactly_8_kib_is_accepted_and_one_byte_more_refused() -> None:
+    # Counted on names plus values (UTF-8 bytes), as R2 counts them.
+    assert METADATA_LIMIT == 8192
+    fits = {"k": "é" * 4095 + "v"}  # 1 + 8190 + 1 bytes
+    assert metadata_headers(fits)["x-amz-meta-k"]
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            "metadata is 8193 bytes; R2 allows at most 8192 bytes in total (names plus values): "
+            "store large values in the object body instead"
+        ),
+    ):
+        metadata_headers({"k": "é" * 4095 + "vw"})
+
+
+def test_read_metadata_keeps_only_user_metadata_lower_case_and_decoded() -> None:
+    headers = {
+        "X-Amz-Meta-Colour": "=?UTF-8?B?cm91Z2U=?=",
+        "x-amz-meta-plain": "v",
+        "x-amz-meta-": "empty name",
+        "x-amz-request-id": "r",
+        "content-type": "text/plain",
+    }
+    assert read_metadata(headers) == {"colour": "rouge", "plain": "v", "": "empty name"}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["=?utf-8?b?a?=", "=?no-such-charset?q?x?=", "a =? b", "=?utf-8?q?=FF?="],
+)
+def test_a_value_that_only_looks_encoded_reads_back_as_stored(stored: str) -> None:
+    assert rfc2047_decode(stored) == stored
+
+
+def test_quoted_printable_words_are_decoded_too() -> None:
+    assert rfc2047_decode("=?utf-8?q?caf=C3=A9?=") == "café"
