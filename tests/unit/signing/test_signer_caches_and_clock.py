@@ -89,3 +89,13 @@ def test_the_header_and_template_caches_never_exceed_their_bound() -> None:
         auth.sign(_request(**{"x-amz-meta-n": str(i)}))
         assert len(auth._header_cache) <= bound
         assert len(auth._template_cache) <= bound
+
+
+def test_a_request_shape_seen_before_reuses_its_canonical_template() -> None:
+    auth = SigV4Auth(CREDENTIALS)
+    with mock.patch.object(
+        SigV4Auth, "_template", autospec=True, side_effect=SigV4Auth._template
+    ) as template:
+        for _ in range(3):
+            auth.sign(_request(**{"x-amz-meta-a": "1"}))
+    assert template.call_count == 1

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import httpx
 import pytest
 
+from r2async._signing import auth as _auth
 from r2async._signing.auth import SigV4Auth, build_url
 from r2async._signing.credentials import Credentials
 
@@ -91,3 +93,36 @@ def test_build_url_keeps_the_endpoint_path_prefix_and_drops_its_query() -> None:
     url = build_url(httpx.URL("https://h.example/prefix/?x=1#f"), "/b/a/../k", "p=1")
     assert url.raw_path == b"/prefix/b/a/../k?p=1"
     assert url.fragment == ""
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "raw_path"),
+    [
+        ("https://h.example/prefix", b"/prefix/b/k"),
+        ("https://h.example/prefix/", b"/prefix/b/k"),
+        ("https://h.example/BOX/", b"/BOX/b/k"),
+        ("https://h.example", b"/b/k"),
+    ],
+)
+@pytest.mark.parametrize("fast", [True, False])
+def test_build_url_puts_the_endpoint_path_in_front(
+    endpoint: str, raw_path: bytes, fast: bool
+) -> None:
+    with mock.patch.object(_auth, "_FAST_URL", fast):
+        url = build_url(httpx.URL(endpoint + "#frag"), "/b/k")
+    assert url.raw_path == raw_path
+    assert url.fragment == ""
+
+
+def test_without_the_fast_path_a_path_httpx_would_rewrite_is_refused_asking_for_a_report() -> None:
+    with (
+        mock.patch.object(_auth, "_FAST_URL", False),
+        pytest.raises(
+            RuntimeError,
+            match=_exactly(
+                "this httpx version rewrites URL paths in a way r2async cannot undo; "
+                "please report it with your httpx version"
+            ),
+        ),
+    ):
+        build_url(ENDPOINT, "/b/a/../c")
