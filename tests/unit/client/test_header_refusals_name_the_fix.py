@@ -405,3 +405,50 @@ def test_the_request_id_is_r2s_or_else_cloudflares_ray() -> None:
     assert request_id({"cf-ray": "c1"}) == "c1"
     assert request_id({"x-amz-request-id": "", "cf-ray": "c1"}) == "c1"
     assert request_id({}) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "fix"),
+    [
+        (
+            "Content-Length",
+            "r2async sets Content-Length from the body (pass content_length= for a stream)",
+        ),
+        ("Expect", "R2 does not support 100 Continue"),
+    ],
+)
+def test_a_framing_header_is_refused_with_its_own_fix(name: str, fix: str) -> None:
+    _refused(ValueError, f"headers: header {name!r} cannot be set: {fix}; remove it", name, "1")
+
+
+def test_a_del_character_in_a_value_is_named_a_control_character() -> None:
+    _refused(
+        ValueError,
+        "headers: the value of header 'x-a' contains a control character (tab, NUL, ESC...); "
+        "remove it",
+        "x-a",
+        "a\x7fb",
+    )
+
+
+def test_conditions_map_to_their_headers_with_the_prefix_asked_for() -> None:
+    assert conditional_headers(if_match='"a"', if_none_match="*") == {
+        "if-match": '"a"',
+        "if-none-match": "*",
+    }
+    assert conditional_headers(if_none_match="*", prefix="cf-copy-destination-") == {
+        "cf-copy-destination-if-none-match": "*"
+    }
+
+
+def test_a_malformed_range_string_lists_every_accepted_form() -> None:
+    with pytest.raises(
+        ValueError,
+        match="^"
+        + re.escape(
+            "range='bytes=-' is malformed; use 'bytes=START-END', 'bytes=START-' or "
+            "'bytes=-SUFFIX' (one range only), or a (start, end) tuple"
+        )
+        + "$",
+    ):
+        range_header("bytes=-")
