@@ -452,3 +452,17 @@ def test_a_malformed_range_string_lists_every_accepted_form() -> None:
         + "$",
     ):
         range_header("bytes=-")
+
+
+def test_date_conditions_map_to_http_dates() -> None:
+    moment = dt.datetime(2024, 1, 1, 18, 0, tzinfo=dt.timezone.utc)
+    assert conditional_headers(
+        if_modified_since=moment, if_unmodified_since=GMT_1800, prefix="x-amz-copy-source-"
+    ) == {
+        "x-amz-copy-source-if-modified-since": GMT_1800,
+        "x-amz-copy-source-if-unmodified-since": GMT_1800,
+    }
+    with pytest.raises(
+        ValueError, match="^" + re.escape("if_unmodified_since='soon' is not an HTTP date")
+    ):
+        conditional_headers(if_unmodified_since="soon")
