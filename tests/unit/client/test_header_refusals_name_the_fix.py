@@ -466,3 +466,8 @@ def test_date_conditions_map_to_http_dates() -> None:
         ValueError, match="^" + re.escape("if_unmodified_since='soon' is not an HTTP date")
     ):
         conditional_headers(if_unmodified_since="soon")
+
+
+def test_a_bad_call_header_is_reported_as_coming_from_headers() -> None:
+    with pytest.raises(ValueError, match="^" + re.escape("headers: invalid header name 'x a'")):
+        merge_call_headers({}, {"x a": "1"})
