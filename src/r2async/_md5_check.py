@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._exceptions import IntegrityError, R2Error
@@ -60,11 +59,8 @@ class Md5Probe(Protocol):
 
 
 def _note(exc: BaseException, note: str) -> None:
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # pragma: no cover - Python 3.10
-        notes = getattr(exc, "__notes__", None)
-        exc.__notes__ = [*(notes if isinstance(notes, list) else []), note]  # type: ignore[attr-defined]
+    """Attach ``note`` to ``exc`` (PEP 678; shown under the traceback, also on Python 3.10)."""
+    exc.__notes__ = [*getattr(exc, "__notes__", ()), note]  # type: ignore[attr-defined]
 
 
 def comparable_md5(etag: str | None, *, sse_c: bool) -> str | None:
