@@ -225,6 +225,7 @@ def test_open_first_reads_size_and_etag_of_a_ranged_answer() -> None:
     client = FakeClient(meta(content_range=f"bytes 0-{P - 1}/{3 * P}", content_length=P, etag=ETAG))
     first = run(open_first(client, opts(if_none_match='"x"')))  # type: ignore[arg-type]
     assert (first.size, first.etag, first.start, first.end) == (3 * P, ETAG, 0, P - 1)
+    assert first.stream is client.streams[0]
     call = client.calls[0]
     assert call["range"] == (0, P - 1) and call["if_none_match"] == '"x"'
     assert call["headers"] == {"x-h": "v"} and call["timeout"] == 9.0
@@ -306,7 +307,8 @@ def test_open_part_turns_a_refused_if_match_into_object_changed() -> None:
     client = FakeClient(PreconditionFailedError("412", status_code=412, request_id="r"))
     with pytest.raises(ObjectChangedError) as info:
         run(open_part(client, opts(), first_response(), P, 2 * P - 1))  # type: ignore[arg-type]
-    assert "If-Match was refused" in str(info.value) and info.value.request_id == "r"
+    assert f"(its ETag is no longer {ETAG}: If-Match was refused)" in str(info.value)
+    assert info.value.request_id == "r"
     assert isinstance(info.value.__cause__, PreconditionFailedError)
 
 
@@ -324,12 +326,12 @@ def test_open_part_without_an_etag_raises_the_412_as_it_is() -> None:
         (
             meta(content_range=f"bytes {P}-{2 * P - 1}/{3 * P}", etag='"other"'),
             ObjectChangedError,
-            'a part came with ETag "other"',
+            f'(its ETag is no longer {ETAG}: a part came with ETag "other")',
         ),
         (
             meta(content_range=f"bytes {P}-{2 * P - 1}/{3 * P + 1}", etag=ETAG),
             ObjectChangedError,
-            f"its size is now {3 * P + 1:,} bytes",
+            f"(its ETag is no longer {ETAG}: its size is now {3 * P + 1:,} bytes)",
         ),
         (
             meta(etag=ETAG, content_length=3 * P),  # a 200: the whole object
