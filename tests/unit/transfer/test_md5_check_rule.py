@@ -181,3 +181,11 @@ def test_verify_body_of_an_empty_object() -> None:
     assert verify(probe, b"", '"d41d8cd98f00b204e9800998ecf8427e"') is True
     with pytest.raises(IntegrityError):
         verify(probe, b"", f'"{MD5}"')
+
+
+def test_a_failed_head_without_earlier_notes_gets_one() -> None:
+    error = NoSuchKeyError("gone", status_code=404)
+    with pytest.raises(NoSuchKeyError):
+        confirm(FakeHead(error), "f" * 32)
+    (note,) = vars(error)["__notes__"]
+    assert note.startswith("while checking whether 'k' is a multipart object")
