@@ -21,6 +21,11 @@ GETs from 1; ``end`` is None without a Range) says how to answer each GET:
 - ``"hold"``: send the head and the first ``hold_bytes`` body bytes, then wait until the
   client hangs up (bounded by ``hold_seconds``).
 
+HEAD (with ``partNumber``) answers the object's ETag and length, or, for a key in
+``part1_sizes``, part 1's length (a multipart object); a key in ``parts_counts`` adds
+``x-amz-mp-parts-count``. ``heads`` records each HEAD's target and ``If-Match``. Faking an
+ETag in ``etags`` (the MD5 of other bytes) serves a corrupt body with a plain-MD5 ETag.
+
 ``hold_create`` (an ``asyncio.Event``) delays the answer to CreateMultipartUpload, after the
 upload was created, until it is set: a cancellation can land while the request is in flight.
 ``uploads`` holds the multipart uploads in progress; ``body_bytes_sent`` counts GET body
@@ -55,6 +60,10 @@ class ObjectServer:
         self.other: dict[str, bytes] = {}
         self.etags: dict[str, str] = {}  # a fixed ETag for a key (e.g. a multipart-style one)
         self.other_etags: dict[str, str] = {}  # the same for the ``other`` version
+        self.part1_sizes: dict[str, int] = {}  # HEAD ?partNumber=1: part 1's length
+        self.parts_counts: dict[str, int] = {}  # HEAD ?partNumber=1: x-amz-mp-parts-count
+        self.head_status: int | None = None  # answer every HEAD with this status instead
+        self.heads: list[tuple[str, str | None]] = []  # (target, If-Match) of each HEAD
         self.policy: Callable[[int, int | None, int | None], str] = lambda n, s, e: "normal"
         self.endless_limit = 256 * 1024 * 1024
         self.hold_bytes = 0
@@ -215,6 +224,9 @@ class ObjectServer:
             return True
         if method == "GET":
             return await self._get(key, headers, reader, writer)
+        if method == "HEAD":
+            await self._head(key, query, headers, writer)
+            return True
         await self._send(writer, 404, {})
         return True
 
@@ -261,6 +273,29 @@ class ObjectServer:
         self.body_bytes_sent.append(len(piece))
         await self._send(writer, 206, span, piece)
         return True
+
+    async def _head(
+        self, key: str, query: str, headers: dict[str, str], writer: asyncio.StreamWriter
+    ) -> None:
+        self.heads.append((f"{key}?{query}" if query else key, headers.get("if-match")))
+        data = self.objects.get(key)
+        if self.head_status is not None or data is None:
+            status = self.head_status or 404
+            head = f"HTTP/1.1 {status} Error\r\ncontent-length: 0\r\n\r\n"
+            writer.write(head.encode("latin-1"))
+            await writer.drain()
+            return
+        length = len(data)
+        answer = {"etag": self.etags.get(key) or etag_of(data)}
+        if "partNumber=" in query:
+            length = self.part1_sizes.get(key, length)
+            if key in self.parts_counts:
+                answer["x-amz-mp-parts-count"] = str(self.parts_counts[key])
+        # A HEAD's Content-Length is the GET's, with no body after the head.
+        lines = ["HTTP/1.1 200 OK", f"content-length: {length}"]
+        lines += [f"{k}: {v}" for k, v in answer.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        await writer.drain()
 
     async def _endless(self, writer: asyncio.StreamWriter, span: dict[str, str]) -> None:
         await self._send(writer, 206, {**span, "transfer-encoding": "chunked"})

@@ -10,6 +10,7 @@ import httpx
 from .._body import BodyLike
 from .._checksums import ChecksumAlgorithm
 from .._headers import DateLike, HeaderMap, StorageClass
+from .._md5_check import verify_body
 from .._response import collect_capped, refuse_over_cap
 from .._resume import ObjectBody, reopener
 from .._streaming import DEFAULT_CHUNK, ObjectStream
@@ -129,6 +130,7 @@ class ObjectMethods(_ClientBase):
         sse_customer_key: bytes | None = None,
         checksum_mode: bool = False,
         max_size: int | None = None,
+        verify_md5: bool = True,
         headers: HeaderMap | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
     ) -> GetObjectResult:
@@ -151,6 +153,10 @@ class ObjectMethods(_ClientBase):
             max_size: the most bytes to read into memory (default None: no cap); a larger
                 body raises ``ResponseTooLargeError`` (checked against Content-Length before
                 the body is read, and while it is read), and is not retried.
+            verify_md5: on a read of the whole object (no ``range``, ``part_number`` or
+                SSE-C) whose ETag is a plain MD5, compare it with the body's MD5 and raise
+                ``IntegrityError`` on a mismatch, unless a ``HEAD ?partNumber=1`` shows the
+                object is multipart (its ETag is then no MD5 of the body) (default True).
             headers: extra headers for this call.
             timeout: this call's timeout (default: the client's).
         """
@@ -189,6 +195,22 @@ class ObjectMethods(_ClientBase):
                 body = await collect_capped(reader, spec, cap, reader.remaining)
         finally:
             await reader.aclose()
+        if (
+            verify_md5
+            and range is None
+            and part_number is None
+            and sse_customer_key is None
+            and response.status_code == 200
+        ):
+            await verify_body(
+                self,
+                bucket,
+                key,
+                etag=response.headers.get("etag"),
+                body=body,
+                headers=headers,
+                timeout=timeout,
+            )
         return ops.parse_get_object(response.headers, body)
 
     def stream_object(

@@ -264,8 +264,12 @@ class TransferMethods(_ClientBase):
             concurrency: ranged GETs in flight at once (default 8).
             progress: ``callback(bytes_received, total)`` (sync or async), called with
                 increasing counts about every MiB and last with (size, size) (default none).
-            verify_md5: compare the file's MD5 with the ETag when that is a plain MD5 (objects
-                from one PutObject, without SSE-C); costs one read of the file (default True).
+            verify_md5: compare the file's MD5 with the ETag when that is a plain MD5 (32 hex
+                digits, no SSE-C) and raise ``IntegrityError`` (nothing written) on a
+                mismatch, unless a ``HEAD ?partNumber=1`` shows the object is multipart (R2
+                multipart ETags from before 2023-06-21 are 32 hex digits but no MD5 of the
+                body: such a download is kept, ``md5_verified=False``); costs one read of
+                the file (default True).
             fsync: flush the file (and the directory entry) to disk before and after the
                 rename, so even a power loss cannot leave a complete-looking but empty file;
                 halves throughput on a typical disk (default False, like curl and the AWS CLI).
@@ -331,6 +335,7 @@ class TransferMethods(_ClientBase):
         if_modified_since: DateLike | None = None,
         if_unmodified_since: DateLike | None = None,
         sse_customer_key: bytes | None = None,
+        verify_md5: bool = True,
         headers: HeaderMap | None = None,
         timeout: TimeoutTypes = NOT_GIVEN,
     ) -> tr.DownloadStream:
@@ -352,6 +357,10 @@ class TransferMethods(_ClientBase):
             if_modified_since: as for ``download_file``.
             if_unmodified_since: as for ``download_file``.
             sse_customer_key: as for ``download_file``.
+            verify_md5: hash the bytes as they are yielded and compare the MD5 with the ETag
+                when that is a plain MD5 (see ``download_file``); a mismatch raises
+                ``IntegrityError`` after the last chunk, so commit nothing before the
+                iteration ends (default True).
             headers: extra headers for every GET.
             timeout: each request's timeout (default: the client's).
         """
@@ -371,7 +380,7 @@ class TransferMethods(_ClientBase):
             headers=headers,
             timeout=timeout,
         )
-        return tr.DownloadStream(self, opts)
+        return tr.DownloadStream(self, opts, verify_md5=bool(verify_md5))
 
 
 def _write_args(args: Mapping[str, object]) -> dict[str, object]:

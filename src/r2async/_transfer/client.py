@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .._body import BodyLike
     from .._checksums import ChecksumAlgorithm
     from .._headers import DateLike, HeaderMap, StorageClass
-    from .._models import PutObjectResult
+    from .._models import HeadObjectResult, PutObjectResult
     from .._models_multipart import (
         AbortMultipartUploadResult,
         CompleteMultipartUploadResult,
@@ -119,6 +119,18 @@ class TransferClient(Protocol):
         self, bucket: str, key: str, upload_id: str, *, timeout: Any = ...
     ) -> AbortMultipartUploadResult:
         """AbortMultipartUpload."""
+
+    async def head_object(
+        self,
+        bucket: str,
+        key: str,
+        *,
+        part_number: int | None = ...,
+        if_match: str | None = ...,
+        headers: HeaderMap | None = ...,
+        timeout: Any = ...,
+    ) -> HeadObjectResult:
+        """HeadObject (a download's MD5 mismatch asks whether the object is multipart)."""
 
     def stream_object(
         self,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import os
-import re
 import threading
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -21,7 +20,7 @@ import anyio
 import anyio.abc
 
 from .._exceptions import IntegrityError
-from .._headers import etag_unquoted
+from .._md5_check import comparable_md5, confirm_md5
 from .cleanup import close_shielded, run_shielded
 from .files import (
     RESUME_SUFFIX,
@@ -51,8 +50,6 @@ from .resume import ResumeState, open_resumed
 if TYPE_CHECKING:
     from .._streaming import ObjectStream
     from .client import TransferClient
-
-_MD5_ETAG = re.compile(r"^[0-9a-fA-F]{32}$")
 
 
 async def download_file(
@@ -184,22 +181,24 @@ async def download_file(
                 f"object has {size:,}"
             )
         md5_checked = False
-        plain = etag_unquoted(etag)
-        if (
-            verify_md5
-            and plain is not None
-            and _MD5_ETAG.match(plain)
-            and "sse_customer_key" not in opts.read_args
-        ):
+        expected = comparable_md5(etag, sse_c="sse_customer_key" in opts.read_args)
+        if verify_md5 and expected is not None and etag is not None:
             digest = await run_shielded(
                 functools.partial(anyio.to_thread.run_sync, md5_of_fd, out_fd, size)
             )
-            if digest.lower() != plain.lower():
-                discard = True
-                raise IntegrityError(
-                    f"the MD5 of the downloaded {opts.key!r} is {digest}, but its ETag is {plain}"
-                )
-            md5_checked = True
+            # Whatever the answer, bytes that failed the comparison are never resumed from.
+            discard = discard or digest.lower() != expected
+            md5_checked = await confirm_md5(
+                client,
+                opts.bucket,
+                opts.key,
+                etag=etag,
+                expected=expected,
+                digest=digest,
+                size=size,
+                headers=opts.headers,
+                timeout=opts.timeout,
+            )
         if fsync:
             await run_shielded(functools.partial(anyio.to_thread.run_sync, os.fsync, out_fd))
         # Reported before the rename, so a callback that raises still leaves ``dest`` alone.

@@ -8,14 +8,17 @@ ahead of the reader, plus the chunk of the first response being yielded.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 import anyio
 import anyio.abc
+import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._md5_check import INLINE_HASH, comparable_md5, confirm_md5
 from .._models import ObjectMetadata
 from .cleanup import close_shielded
 from .options import DownloadOptions
@@ -52,17 +55,28 @@ class DownloadStream:
     Up to ``concurrency`` parts are fetched ahead of the reader, so memory stays below
     ``part_size * concurrency``. ``metadata`` describes the object (``content_length`` is the
     whole size).
+
+    With ``verify_md5`` the bytes are hashed as they are yielded and, when the ETag is a plain
+    MD5 (see ``r2async._md5_check``), compared at the end: a mismatch raises
+    ``IntegrityError`` after the last chunk instead of ending the iteration, so a consumer
+    must not commit what it received until the iteration has ended. ``md5_verified`` says
+    whether the comparison was made and passed.
     """
 
-    def __init__(self, client: TransferClient, opts: DownloadOptions) -> None:
+    def __init__(
+        self, client: TransferClient, opts: DownloadOptions, *, verify_md5: bool = True
+    ) -> None:
         """Prepare a download; nothing is sent until ``async with``.
 
         Args:
             client: the client to send with.
             opts: the validated download options.
+            verify_md5: compare the MD5 of the bytes with a plain-MD5 ETag at the end.
         """
         self._client = client
         self._opts = opts
+        self._verify_md5 = verify_md5
+        self.md5_verified = False
         self._first: FirstResponse | None = None
         self._tg: anyio.abc.TaskGroup | None = None
         send, receive = anyio.create_memory_object_stream[_Slot](opts.concurrency)
@@ -164,9 +178,14 @@ class DownloadStream:
             raise RuntimeError("the stream was already read; open a new one")
         self._consumed = True
         key = self._opts.key
+        expected = None
+        if self._verify_md5:
+            expected = comparable_md5(first.etag, sse_c="sse_customer_key" in self._opts.read_args)
+        md5 = hashlib.md5(usedforsecurity=False) if expected is not None else None
         async for chunk in first.stream:
             check_chunk(self.bytes_received, len(chunk), 0, first.end, key)
             self.bytes_received += len(chunk)
+            await _hash(md5, chunk)
             await self._progress.add(len(chunk))
             yield chunk
         check_end(self.bytes_received, 0, first.end, key)
@@ -180,10 +199,33 @@ class DownloadStream:
             while chunks:  # bounded by the part's chunks; each is dropped once yielded
                 chunk = chunks.pop(0)
                 self.bytes_received += len(chunk)
+                await _hash(md5, chunk)
                 await self._progress.add(len(chunk))
                 yield chunk
+        if md5 is not None and expected is not None and first.etag is not None:
+            self.md5_verified = await confirm_md5(
+                self._client,
+                self._opts.bucket,
+                key,
+                etag=first.etag,
+                expected=expected,
+                digest=md5.hexdigest(),
+                size=first.size,
+                headers=self._opts.headers,
+                timeout=self._opts.timeout,
+            )
         await self._progress.finish()
 
     async def read(self) -> bytes:
         """Read the whole object into memory."""
         return b"".join([chunk async for chunk in self.iter_bytes()])
+
+
+async def _hash(md5: hashlib._Hash | None, chunk: bytes) -> None:
+    """Add ``chunk`` to ``md5`` (in order), in a worker thread when it is large."""
+    if md5 is None:
+        return
+    if len(chunk) <= INLINE_HASH:
+        md5.update(chunk)
+    else:
+        await anyio.to_thread.run_sync(md5.update, chunk)

@@ -7,7 +7,6 @@ A missing bucket fails the remaining objects of that bucket without sending thei
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import math
 import mimetypes
 import os
@@ -24,7 +23,6 @@ import anyio
 from ._locations import Local, Location, Remote
 from ._progress import FileProgress, Progress
 from ._session import PART_CONCURRENCY, Session
-from ._walk import is_plain_md5
 
 if TYPE_CHECKING:
     from r2async import ObjectMetadata, R2Client
@@ -343,18 +341,12 @@ class Engine:
         return result.content_length or 0
 
     async def _download_small(self, src: Remote, path: str, tracker: FileProgress) -> int:
-        # One GET into memory, checked against a plain-MD5 ETag, then written and renamed
-        # with no await in between: cancellation cannot leave a partial file, and a small
-        # object skips download_file's worker-thread hops (most of its CPU on 2,000 files).
+        # One GET into memory (get_object compares it with a plain-MD5 ETag, and raises
+        # IntegrityError unless the object is multipart), then written and renamed with no
+        # await in between: cancellation cannot leave a partial file, and a small object
+        # skips download_file's worker-thread hops (most of its CPU on 2,000 files).
         result = await self.client.get_object(src.bucket, src.key)
         data = result.body
-        etag = (result.etag or "").strip('"')
-        if is_plain_md5(etag) and hashlib.md5(data, usedforsecurity=False).hexdigest() != etag:
-            from r2async import IntegrityError
-
-            raise IntegrityError(
-                f"{src.url()}: the data received does not match its ETag (MD5); not written"
-            )
         directory, name = os.path.split(path)
         tmp = os.path.join(directory, f".{name}.r2async-{secrets.token_hex(4)}.part")
         try:
