@@ -286,7 +286,7 @@ class ObjectServer:
             await writer.drain()
             return
         length = len(data)
-        answer = {"etag": self.etags.get(key) or etag_of(data)}
+        answer = {"etag": self.etags.get(key) or etag_of(data), "last-modified": LAST_MODIFIED}
         if "partNumber=" in query:
             length = self.part1_sizes.get(key, length)
             if key in self.parts_counts:

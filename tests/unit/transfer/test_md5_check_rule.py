@@ -8,6 +8,7 @@ accepts the bytes unverified; a failed HEAD is raised with a note. A fake client
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 from typing import Any
 
@@ -17,6 +18,18 @@ import pytest
 from r2async import IntegrityError, NoSuchKeyError
 from r2async._md5_check import INLINE_HASH, comparable_md5, confirm_md5, md5_hex, verify_body
 from r2async._models import HeadObjectResult
+
+
+def head_result(**fields: Any) -> HeadObjectResult:
+    """A HEAD answer with what R2 always sends; without ``content_length``, an unvalidated one."""
+    always: dict[str, Any] = {
+        "etag": '"' + "f" * 32 + '"',
+        "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc),
+    }
+    if "content_length" not in fields:
+        return HeadObjectResult.model_construct(**always, content_length=None, **fields)
+    return HeadObjectResult(**always, **fields)
+
 
 MD5 = "0123456789abcdef0123456789abcdef"
 
@@ -89,7 +102,7 @@ def test_a_match_sends_nothing() -> None:
 
 
 def test_a_mismatch_of_a_single_part_object_raises() -> None:
-    probe = FakeHead(HeadObjectResult(content_length=100))
+    probe = FakeHead(head_result(content_length=100))
     with pytest.raises(IntegrityError) as info:
         confirm(probe, "f" * 32)
     message = str(info.value)
@@ -106,10 +119,10 @@ def test_a_mismatch_of_a_single_part_object_raises() -> None:
 @pytest.mark.parametrize(
     "head",
     [
-        HeadObjectResult(content_length=99),  # part 1 is shorter: multipart
-        HeadObjectResult(content_length=100, parts_count=1),  # one part, still multipart
-        HeadObjectResult(content_length=100, parts_count=3),
-        HeadObjectResult(parts_count=2),
+        head_result(content_length=99),  # part 1 is shorter: multipart
+        head_result(content_length=100, parts_count=1),  # one part, still multipart
+        head_result(content_length=100, parts_count=3),
+        head_result(parts_count=2),
     ],
 )
 def test_a_mismatch_of_a_multipart_object_is_accepted_unverified(
@@ -121,9 +134,9 @@ def test_a_mismatch_of_a_multipart_object_is_accepted_unverified(
 @pytest.mark.parametrize(
     "head",
     [
-        HeadObjectResult(content_length=100),  # part 1 is the whole object
-        HeadObjectResult(content_length=101),  # impossible: not shown multipart
-        HeadObjectResult(),  # no length, no count: not shown multipart
+        head_result(content_length=100),  # part 1 is the whole object
+        head_result(content_length=101),  # impossible: not shown multipart
+        head_result(),  # no length, no count: not shown multipart
     ],
 )
 def test_a_mismatch_not_shown_multipart_raises(head: HeadObjectResult) -> None:
@@ -154,7 +167,7 @@ def verify(probe: FakeHead, body: bytes, etag: str | None) -> bool:
 @pytest.mark.parametrize("size", [1, INLINE_HASH, INLINE_HASH + 1])
 def test_verify_body_hashes_small_and_large_bodies(size: int) -> None:
     body = b"x" * size
-    probe = FakeHead(HeadObjectResult(content_length=size))
+    probe = FakeHead(head_result(content_length=size))
     etag = '"' + hashlib.md5(body).hexdigest() + '"'
     assert verify(probe, body, etag) is True
     assert probe.calls == []
@@ -172,12 +185,12 @@ def test_verify_body_without_a_comparable_etag_is_not_verified() -> None:
 
 
 def test_verify_body_accepts_an_old_multipart_object() -> None:
-    probe = FakeHead(HeadObjectResult(content_length=2, parts_count=2))
+    probe = FakeHead(head_result(content_length=2, parts_count=2))
     assert verify(probe, b"abc", f'"{MD5}"') is False
 
 
 def test_verify_body_of_an_empty_object() -> None:
-    probe = FakeHead(HeadObjectResult(content_length=0))
+    probe = FakeHead(head_result(content_length=0))
     assert verify(probe, b"", '"d41d8cd98f00b204e9800998ecf8427e"') is True
     with pytest.raises(IntegrityError):
         verify(probe, b"", f'"{MD5}"')
