@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -87,9 +88,17 @@ def response(
 ) -> bytes:
     """A complete HTTP/1.1 response with a Content-Length (``length`` overrides the real one)."""
     lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body) if length is None else length}"]
-    # What R2 sends with every object (r2async refuses an object response without them).
-    lines.append('ETag: "0123456789abcdef0123456789abcdef"')
-    lines.append(f"Last-Modified: {LAST_MODIFIED}")
+    # What R2 sends with every object (r2async refuses an object response without them),
+    # unless the caller sets its own. The ETag is the body's MD5 when the body is all there
+    # (downloads compare them); otherwise a multipart one, which is never compared.
+    given = {name.lower() for name in (headers or {})}
+    if "etag" not in given:
+        if length is None:
+            lines.append(f'ETag: "{hashlib.md5(body, usedforsecurity=False).hexdigest()}"')
+        else:
+            lines.append('ETag: "0123456789abcdef0123456789abcdef-2"')
+    if "last-modified" not in given:
+        lines.append(f"Last-Modified: {LAST_MODIFIED}")
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
