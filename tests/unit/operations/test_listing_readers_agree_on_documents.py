@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from r2async import ResponseParseError
+from r2async import ObjectInfo, ResponseParseError
 from r2async._operations import listing_fast, listing_reference, listparse
 from r2async._operations.listing import (
     build_list_objects,
@@ -644,3 +644,117 @@ def test_scan_columns() -> None:
     assert first.checksum_type == [None, None] and first.owner is None
     assert first.checksum_algorithms is None
     assert second.owner == (["i"], [None]) and second.key == ["b"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Building ObjectInfo without validating: only while that is the same as validating
+
+
+def _plain_with(monkeypatch: pytest.MonkeyPatch, model: type) -> bool:
+    monkeypatch.setattr(listing_fast, "ObjectInfo", model)
+    monkeypatch.setattr(listing_fast, "_PLAIN_OBJECT_INFO", None)
+    first = listing_fast._plain_object_info()
+    assert listing_fast._plain_object_info() is first  # cached
+    return first
+
+
+def _variants() -> dict[str, tuple[type, bool]]:
+    import warnings
+
+    from pydantic import ConfigDict, field_validator, model_validator
+
+    class Same(ObjectInfo):
+        pass
+
+    class FieldValidated(ObjectInfo):
+        @field_validator("key")
+        @classmethod
+        def _check(cls, value: str) -> str:
+            return value
+
+    class ModelValidated(ObjectInfo):
+        @model_validator(mode="after")
+        def _check(self) -> ModelValidated:
+            return self
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pydantic import root_validator, validator
+
+        class OldValidated(ObjectInfo):
+            @validator("key")
+            def _check(cls, value: str) -> str:
+                return value
+
+        class OldRootValidated(ObjectInfo):
+            @root_validator(skip_on_failure=True)
+            def _check(cls, values: dict[str, Any]) -> dict[str, Any]:
+                return values
+
+    class MoreFields(ObjectInfo):
+        extra_field: int = 0
+
+    class OtherDefault(ObjectInfo):
+        storage_class: str | None = "STANDARD"
+
+    class OtherType(ObjectInfo):
+        size: float  # type: ignore[assignment]
+
+    class Private(ObjectInfo):
+        _cache: int = 0
+
+    class PostInit(ObjectInfo):
+        def model_post_init(self, context: Any, /) -> None:
+            pass
+
+    class ExtraAllowed(ObjectInfo):
+        model_config = ConfigDict(extra="allow")
+
+    class Root(ObjectInfo):
+        pass
+
+    Root.__pydantic_root_model__ = True  # type: ignore[misc]
+    return {
+        "ObjectInfo": (ObjectInfo, True),
+        "same": (Same, True),
+        "field validator": (FieldValidated, False),
+        "model validator": (ModelValidated, False),
+        "v1 validator": (OldValidated, False),
+        "v1 root validator": (OldRootValidated, False),
+        "more fields": (MoreFields, False),
+        "other default": (OtherDefault, False),
+        "other type": (OtherType, False),
+        "private attribute": (Private, False),
+        "post-init hook": (PostInit, False),
+        "extra allowed": (ExtraAllowed, False),
+        "root model": (Root, False),
+    }
+
+
+@pytest.mark.parametrize("name", list(_variants()))
+def test_objects_are_built_unvalidated_only_from_a_plain_model(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    model, plain = _variants()[name]
+    assert _plain_with(monkeypatch, model) is plain
+
+
+@pytest.mark.parametrize("construct", [True, False])
+def test_built_and_validated_objects_are_the_same(
+    monkeypatch: pytest.MonkeyPatch, construct: bool
+) -> None:
+    monkeypatch.setattr(listing_fast, "_PLAIN_OBJECT_INFO", construct)
+    full = (
+        "<Contents><Key>f%41</Key><LastModified>2025-06-07T08:09:10.5Z</LastModified>"
+        "<ETag>x</ETag><ChecksumAlgorithm>CRC32</ChecksumAlgorithm>"
+        "<ChecksumType>COMPOSITE</ChecksumType><Size>42</Size>"
+        "<Owner><ID>id</ID><DisplayName/></Owner><StorageClass>S</StorageClass></Contents>"
+    )
+    body = doc(URL + entry("a") + full + entry("b") + full)
+    result = agree_v2(body)
+    assert [o.key for o in result.objects] == ["a", "fA", "b", "fA"]
+    f = result.objects[1]
+    assert (f.owner_id, f.owner_display_name, f.checksum_algorithms) == ("id", None, ("CRC32",))
+    assert f.model_fields_set == set(listing_fast._OBJECT_FIELDS)
+    assert type(f) is ObjectInfo
+    agree_v1(body)
