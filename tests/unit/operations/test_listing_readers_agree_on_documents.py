@@ -758,3 +758,142 @@ def test_built_and_validated_objects_are_the_same(
     assert f.model_fields_set == set(listing_fast._OBJECT_FIELDS)
     assert type(f) is ObjectInfo
     agree_v1(body)
+
+
+# ---------------------------------------------------------------------------------------------
+# scan's refusals, each with its reason (what a reader of a debugging session sees)
+
+LONG = "x" + "y" * 60  # a tag name longer than the 40 characters a message quotes
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (doc(entry("k")).replace(b"<Key>k", b"<Key>\x00"), "refused by check_safe"),
+        (doc(entry("a<!-- c -->b")), "comment or CDATA"),
+        (doc(entry("k") + "<?pi x?>"), "processing instruction"),
+        (doc(entry("k") + "<?pi x?>", decl=""), "processing instruction"),
+        (doc(entry("k"), decl='<?xml version="1.0"?><?pi?>'), "processing instruction"),
+        (doc("<?pi?>" + entry("k"), decl="<?xml version='1.0'?>"), "processing instruction"),
+        (doc(entry("a>b")), "'<' or '>' in text, CR, or a control character"),
+        (doc(entry("k")).replace(b"<Key>k", b"<Key>\xff"), "not UTF-8"),
+        (doc(entry("\ufffe")), "U+FFFE or U+FFFF"),
+        (b"x" + doc(entry("k"), decl=""), "text before the first tag (a byte-order mark?)"),
+        (doc(entry("k"), decl='<?xml version="1.1"?>'), "unsupported XML declaration"),
+        (doc(entry("k"), decl='<?xml version="1.0"?>\u00a0'), "unsupported XML declaration"),
+        (doc(entry("k")) + "\u00a0".encode(), "not a plain <ListBucketResult> document"),
+        (b"<ListBucketResult/>", "not a plain <ListBucketResult> document"),
+        (doc("<Contents/>" + entry("k")), "an entry without <Key>"),
+        (doc(entry("k") + f"<1{LONG}/>"), f"unsupported tag <{('1' + LONG)[:40]}>"),
+        (doc(entry("k") + f"<1{LONG}>x</1{LONG}>"), f"unsupported tag <{('1' + LONG)[:40]}>"),
+        (doc(f"<Unclosed{LONG}>" + entry("k")), f"no end tag for <{('Unclosed' + LONG)[:40]}>"),
+        (
+            doc(entry("k").replace("<Size>", f"<1{LONG}/><Size>")),
+            f"unsupported tag <{('1' + LONG)[:40]}>",
+        ),
+        (doc(entry("k").replace("<Key>k</Key>", "<Key>k</Size>")), "mismatched end tag"),
+        (doc("<Contents><Contents><Key>k</Key></Contents></Contents>"), "unclosed element"),
+        (
+            b"<ListBucketResult><ListBucketResult></ListBucketResult>",
+            "no end tag for <ListBucketResult>",
+        ),
+        (doc("&bogus;"), "'&' that starts no predefined entity or character reference"),
+        (doc("&#0;"), "character reference to a character XML does not allow"),
+        (doc("&#12345678;"), "character reference to a character XML does not allow"),
+    ],
+)
+def test_scan_refuses_with_its_reason(body: bytes, reason: str) -> None:
+    with pytest.raises(listparse.Unsupported) as refusal:
+        listparse.scan(body)
+    assert str(refusal.value) == reason
+
+
+def test_scan_refuses_too_many_tags_with_its_reason() -> None:
+    with pytest.raises(listparse.Unsupported) as refusal:
+        listparse.scan(doc("<a/>" * (listparse.MAX_LISTING_TAGS + 1)))
+    assert str(refusal.value) == "more tags than a listing page can need"
+
+
+@pytest.mark.parametrize(
+    ("tags", "reason"),
+    [
+        (["A", "/A", "B"], "element ends early"),
+        (["A/"], "empty element where one with children was expected"),
+        (["A", "B", "/A"], "mismatched end tag"),
+        (["A", "/B"], "mismatched end tag"),
+        (["/A"], "mismatched end tag"),
+        (["A", "B"], "unclosed element"),
+        (["A", "B c", "/B c", "/A"], "unsupported tag <B c>"),
+    ],
+)
+def test_shape_refusals(tags: list[str], reason: str) -> None:
+    with pytest.raises(listparse.Unsupported) as refusal:
+        listparse._shape(tags)
+    assert str(refusal.value) == reason
+
+
+def test_shape_maps_children_and_the_first_owner() -> None:
+    shape = listparse._shape(
+        [
+            "Contents",
+            "Key",
+            "/Key",
+            "Owner",
+            "ID",
+            "/ID",
+            "/Owner",
+            "Extra",
+            "ID",
+            "/ID",
+            "DisplayName/",
+            "/Extra",
+            "Owner",
+            "DisplayName",
+            "/DisplayName",
+            "/Owner",
+            "Key/",
+            "/Contents",
+        ]
+    )
+    assert shape.length == 18
+    assert shape.children == {"Key": [1, -1], "Owner": [3, 12], "Extra": [7]}
+    assert shape.owner == {"ID": [4]}
+    assert listparse._shape(["C", "Owner/", "X", "ID", "/ID", "/X", "/C"]).owner == {}
+
+
+@pytest.mark.parametrize("copies", [1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 31, 33])
+@pytest.mark.parametrize("after", [[], ["Other"], ["A", "/A"]])
+def test_run_length_counts_every_copy_and_no_more(copies: int, after: list[str]) -> None:
+    shape = ["A", "/A"]
+    tags = ["R", *shape * copies, *after, "/R"]
+    assert listparse._run_length(tags, 1, shape, len(tags) - 1) == copies + (after == shape)
+    # The limit is where the root ends: copies past it do not count.
+    assert listparse._run_length(tags, 1, shape, 1 + 2 * copies) == copies
+
+
+def test_a_common_prefix_without_prefix_keeps_the_others_in_their_places() -> None:
+    body = doc(
+        "<CommonPrefixes/><CommonPrefixes/><CommonPrefixes></CommonPrefixes>"
+        "<CommonPrefixes><Prefix>p</Prefix></CommonPrefixes>"
+        "<CommonPrefixes><X/></CommonPrefixes><CommonPrefixes><Prefix>q</Prefix></CommonPrefixes>"
+    )
+    assert listparse.scan(body).prefixes == [None, None, None, "p", None, "q"]
+    assert agree_v2(body).common_prefixes == ["p", "q"]
+
+
+def test_an_entry_with_nested_elements_besides_owner() -> None:
+    nested = entry("k").replace(
+        "<Size>", "<Owner><DisplayName>d</DisplayName></Owner><X><ID>not owner</ID></X><Size>"
+    )
+    other = entry("j").replace("<Size>", "<X><ID>x</ID></X><Size>")
+    result = agree_v2(doc(nested + other))
+    assert [(o.owner_id, o.owner_display_name) for o in result.objects] == [
+        (None, "d"),
+        (None, None),
+    ]
+
+
+@pytest.mark.parametrize("text", ["&#1000000;", "&#1114111;", "&#0001114111;"])
+def test_seven_digit_character_references(text: str) -> None:
+    (obj,) = agree_v2(doc(entry(text))).objects
+    assert obj.key == chr(int(text[2:-1]))
