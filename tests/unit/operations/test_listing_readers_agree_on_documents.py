@@ -897,3 +897,63 @@ def test_an_entry_with_nested_elements_besides_owner() -> None:
 def test_seven_digit_character_references(text: str) -> None:
     (obj,) = agree_v2(doc(entry(text))).objects
     assert obj.key == chr(int(text[2:-1]))
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast reader's refusals, each with its reason
+
+
+@pytest.mark.parametrize(
+    ("inner", "spec", "reason"),
+    [
+        ("<MaxKeys>1x</MaxKeys>" + entry("k"), SPEC, "not an integer"),
+        (entry("k", modified="soon"), SPEC, "a LastModified is missing or unreadable"),
+        (entry("k", modified="soonZ"), SPEC, "a LastModified is missing or unreadable"),
+        (
+            entry("a") + entry("k", modified="2025-13-01T00:00:00Z"),
+            SPEC,
+            "a LastModified is missing or unreadable",
+        ),
+        (entry("k", size="x"), SPEC, "a Size is missing or not an integer"),
+        (entry("k", etag=""), SPEC, "an ETag is missing or empty"),
+        (entry("k").replace("<Key>k</Key>", ""), SPEC, "a <Contents> entry has no <Key>"),
+        (
+            entry("a") + entry("b"),
+            build_list_objects("bkt", max_keys=1),
+            "more objects than the request's max-keys",
+        ),
+        (URL + entry("%FF"), SPEC, "a URL-encoded name is not valid UTF-8"),
+        (
+            URL + "<IsTruncated>true</IsTruncated><NextMarker>%FF</NextMarker>" + entry("x"),
+            SPEC_V1,
+            "NextMarker is not valid URL-encoded UTF-8",
+        ),
+    ],
+)
+def test_the_fast_reader_refuses_with_its_reason(inner: str, spec: Any, reason: str) -> None:
+    read = listing_fast.list_objects_v1 if spec is SPEC_V1 else listing_fast.list_objects
+    with pytest.raises(listparse.Unsupported) as refusal:
+        read(doc(inner), HEADERS, spec)
+    assert str(refusal.value) == reason
+
+
+def test_a_column_that_needs_unquote_plus_decodes_every_value() -> None:
+    # "100%" defeats the one-pass column decoding: every value is then decoded one by one.
+    keys = ["100%", "x+y", "a%41", "plain"]
+    result = agree_v2(doc(URL + "".join(entry(k) for k in keys)))
+    assert [o.key for o in result.objects] == ["100%", "x y", "aA", "plain"]
+
+
+def test_a_model_that_is_not_plain_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import field_validator
+
+    class Validated(ObjectInfo):
+        @field_validator("key")
+        @classmethod
+        def _check(cls, value: str) -> str:
+            return value
+
+    monkeypatch.setattr(listing_fast, "ObjectInfo", Validated)
+    monkeypatch.setattr(listing_fast, "_PLAIN_OBJECT_INFO", None)
+    result = agree_v2(doc(entry("a") + entry("b")))
+    assert [type(o) for o in result.objects] == [ObjectInfo, ObjectInfo]
