@@ -550,6 +550,7 @@ def test_bad_references_are_refused(text: str) -> None:
         doc(entry("k!?") + "<Marker>why?not!</Marker>"),
         doc(entry("k") + "<A.b-c_1>x</A.b-c_1><_u/>"),
         doc(f"<Unknown><Nested>deep</Nested></Unknown>{entry('k')}<Unknown><N>2</N></Unknown>"),
+        doc(f"<Unknown><N/></Unknown>{entry('k')}<Unknown><N/><M/></Unknown><Last>1</Last>"),
         doc("\n  " + entry("k").replace("><", ">\n    <") + "\n"),
         doc(entry("\u00e9\u4e2d\U0001f600")),
     ],
