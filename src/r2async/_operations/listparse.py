@@ -507,7 +507,8 @@ def scan(body: bytes) -> Listing:
             i += 1
             continue
         end_tag = "/" + tag
-        if tags[i + 1] == end_tag and tag not in _ENTRIES:  # <Name>text</Name>
+        # i + 1 < last: "<ListBucketResult>" left open inside the root is not a text field.
+        if i + 1 < last and tags[i + 1] == end_tag and tag not in _ENTRIES:  # <Name>text</Name>
             if _regex(_NAME).fullmatch(tag) is None:
                 raise Unsupported(f"unsupported tag <{tag[:40]}>")
             fields.setdefault(tag, texts[i])
