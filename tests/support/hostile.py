@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-from tests.support.r2_answers import LAST_MODIFIED
+from tests.support.r2_answers import LAST_MODIFIED, etag_of
 
 IO_TIMEOUT = 30.0
 _MAX_HEAD = 64 * 1024
@@ -94,7 +93,7 @@ def response(
     given = {name.lower() for name in (headers or {})}
     if "etag" not in given:
         if length is None:
-            lines.append(f'ETag: "{hashlib.md5(body, usedforsecurity=False).hexdigest()}"')
+            lines.append(f"ETag: {etag_of(body)}")
         else:
             lines.append('ETag: "0123456789abcdef0123456789abcdef-2"')
     if "last-modified" not in given:

@@ -280,22 +280,17 @@ class ObjectServer:
         self.heads.append((f"{key}?{query}" if query else key, headers.get("if-match")))
         data = self.objects.get(key)
         if self.head_status is not None or data is None:
-            status = self.head_status or 404
-            head = f"HTTP/1.1 {status} Error\r\ncontent-length: 0\r\n\r\n"
-            writer.write(head.encode("latin-1"))
-            await writer.drain()
+            await self._send(writer, self.head_status or 404, {})
             return
         length = len(data)
-        answer = {"etag": self.etags.get(key) or etag_of(data), "last-modified": LAST_MODIFIED}
         if "partNumber=" in query:
             length = self.part1_sizes.get(key, length)
-            if key in self.parts_counts:
-                answer["x-amz-mp-parts-count"] = str(self.parts_counts[key])
-        # A HEAD's Content-Length is the GET's, with no body after the head.
-        lines = ["HTTP/1.1 200 OK", f"content-length: {length}"]
-        lines += [f"{k}: {v}" for k, v in answer.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-        await writer.drain()
+        # A HEAD's Content-Length is the GET's, with no body after the head (_send adds the
+        # Last-Modified R2 always sends).
+        answer = {"content-length": str(length), "etag": self.etags.get(key) or etag_of(data)}
+        if "partNumber=" in query and key in self.parts_counts:
+            answer["x-amz-mp-parts-count"] = str(self.parts_counts[key])
+        await self._send(writer, 200, answer)
 
     async def _endless(self, writer: asyncio.StreamWriter, span: dict[str, str]) -> None:
         await self._send(writer, 206, {**span, "transfer-encoding": "chunked"})
