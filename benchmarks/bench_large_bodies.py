@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
 import json
 import os
 import resource
@@ -55,94 +54,11 @@ OPS = ("stream", "get", "download")
 
 def make_ca(directory: str) -> tuple[str, str, str]:
     """A throwaway CA and a certificate for 127.0.0.1 signed by it: (ca, cert, key) paths."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    # The generator r2async.testing uses for tls=True (private on purpose, as in harness/).
+    from r2async._testing.tls import write_test_ca
 
-    now = datetime.datetime.now(datetime.timezone.utc)
-    start, end = now - datetime.timedelta(days=1), now + datetime.timedelta(days=7)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bench CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    import ipaddress
-
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    paths = [os.path.join(directory, n) for n in ("ca.pem", "cert.pem", "key.pem")]
-    pem = serialization.Encoding.PEM
-    Path(paths[0]).write_bytes(ca.public_bytes(pem))
-    Path(paths[1]).write_bytes(leaf.public_bytes(pem))
-    Path(paths[2]).write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return paths[0], paths[1], paths[2]
-
-
-def serve(cert: str | None, key: str | None) -> None:
-    """Run the sink on 127.0.0.1 (over TLS with ``cert``/``key``); prints ``PORT <n>``."""
-    import ssl
-
-    sys.path.insert(0, str(HERE))
-    import sink
-
-    async def main() -> None:
-        ctx = None
-        if cert is not None:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            ctx.load_cert_chain(cert, key)
-        loop = asyncio.get_running_loop()
-        server = await loop.create_server(sink.SinkProtocol, "127.0.0.1", 0, ssl=ctx)
-        print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
-        async with server:
-            await server.serve_forever()
-
-    asyncio.run(main())
+    files = write_test_ca(Path(directory))
+    return str(files.ca_file), str(files.cert_file), str(files.key_file)
 
 
 # -- the worker: one client, one operation, one fresh process --------------------------------
@@ -326,9 +242,9 @@ def worker(job: dict[str, Any]) -> None:
 
 
 def _start_server(cert: str | None, key: str | None) -> tuple[subprocess.Popen[str], int]:
-    args = [sys.executable, __file__, "--serve"]
+    args = [sys.executable, str(HERE / "sink.py"), "--port", "0"]
     if cert is not None:
-        args += ["--cert", cert, "--key", str(key)]
+        args += ["--tls-cert", cert, "--tls-key", str(key)]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
@@ -395,14 +311,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", help="an older src/ tree to measure r2async rows against")
     parser.add_argument("--trio", action="store_true", help="run r2async workers under trio")
     parser.add_argument("--profile", help="cProfile one run of this op (top 30 entries)")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--cert", help=argparse.SUPPRESS)
-    parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.serve:
-        serve(args.cert, args.key)
-        return 0
     if args.worker:
         worker(json.loads(args.worker))
         return 0
