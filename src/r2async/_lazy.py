@@ -20,9 +20,13 @@ loads every deferred module at once, for tools that inspect signatures before an
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import MutableMapping
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import threading
 
 __all__ = ["LazyModule", "load_all"]
 
@@ -83,28 +87,56 @@ def load_all() -> None:
 def warm() -> None:
     """Prime pydantic (a worker thread's job).
 
-    pydantic looks up its plugins (entry points: file-system reads) the first time it builds
-    a validator; building one here, in a worker thread, keeps that read off the event loop.
-    The other validators are built on first use (pure computation, well under a millisecond).
+    pydantic looks up its plugins (entry points: importing ``importlib.metadata`` and reading
+    every installed distribution's metadata, 5-25 ms) the first time it builds a validator;
+    building one here, in a worker thread, keeps that off the event loop. The other
+    validators are built on first use (pure computation, well under a millisecond). The
+    object operations' results need no validator at all (see ``_models.construct``), so a
+    first request of theirs does not wait for this: it runs in the background afterwards.
     """
     from ._models import PresignedRequest
 
     if not PresignedRequest.__pydantic_complete__:
         PresignedRequest.model_rebuild()
+    _PRIMED.append(True)
 
 
-_LATER: list[object] = []
+def primed() -> bool:
+    """Whether pydantic has been primed in this process (see :func:`warm`)."""
+    return bool(_PRIMED)
+
+
+_PRIMED: list[bool] = []
+_LATER: list[threading.Thread] = []
 
 
 def load_later() -> None:
-    """Load every deferred module in a background thread, once per process.
+    """Prime pydantic and load every deferred module in a background thread, once per process.
 
     The first request needs only its own family's modules (loaded when its method runs);
     the others (listing, multipart, transfers: about as long to import as pydantic) load
     here, off the event loop and off the first request's path, so that the first use of
     another family later imports nothing on the loop.
+
+    Under asyncio the thread starts when the loop next runs its callbacks, that is once the
+    task that made the first request waits for something: the rest of that operation (its
+    body, its result) does not share the interpreter lock with these imports.
     """
-    if _LATER or all(lazy._namespace.get(lazy._alias) is not lazy for lazy in _REGISTRY):
+    if _LATER or (
+        _PRIMED and all(lazy._namespace.get(lazy._alias) is not lazy for lazy in _REGISTRY)
+    ):
+        return
+    asyncio = sys.modules.get("asyncio")
+    loop = None if asyncio is None else asyncio._get_running_loop()
+    if loop is None:  # trio, or no loop: now
+        _start_later()
+    else:
+        loop.call_soon(_start_later)
+
+
+def _start_later() -> None:
+    # Scheduled once per client's first request (harmless twice); one thread per process.
+    if _LATER:
         return
     import threading
 
@@ -117,5 +149,7 @@ def _load_quietly() -> None:
     # A failure here (an interpreter shutting down) resurfaces, if it matters, at first use.
     import contextlib
 
+    with contextlib.suppress(BaseException):
+        warm()
     with contextlib.suppress(BaseException):
         load_all()

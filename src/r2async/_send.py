@@ -58,6 +58,9 @@ if TYPE_CHECKING:
     from ._transports.gate import Permit
 
 _EMPTY_STREAM = httpx.ByteStream(b"")
+# Operations whose results are built without a validator (their parsers use _construct): the
+# first request of one does not wait for pydantic's plugin look-up (see Session.warm).
+NO_VALIDATOR = frozenset({"GetObject", "HeadObject", "PutObject", "DeleteObject"})
 _httpx_logger = logging.getLogger("httpx")
 
 
@@ -100,12 +103,14 @@ async def send(
     """
     session = client._shared
     if session.cold:
-        # This client's first request: what it needs loads in a worker thread first; the
-        # deferred modules of the other operation families load once it is answered, in a
-        # background thread, so that they neither delay it nor load later on the loop.
-        await session.warm()
-        if session.cold:
-            session.cold = False
+        # Until this client is warm: what the request needs loads in a worker thread first
+        # (pydantic's plugin look-up only for a result that is validated, see _construct).
+        # The first request then starts the background loads (the deferred modules of the
+        # other operation families, and that look-up) once it is answered, so that they
+        # neither delay it nor load later on the loop.
+        await session.warm(spec.operation not in NO_VALIDATOR)
+        if not session.started:
+            session.started = True
             try:
                 return await send(
                     client,

@@ -45,6 +45,7 @@ class Session:
         "presign_host_checked",
         "refresher",
         "settings",
+        "started",
         "transport",
         "warmed",
     )
@@ -67,8 +68,10 @@ class Session:
         # Seconds to add to this machine's clock when signing (see _send: RequestTimeTooSkewed).
         self.clock_offset = 0.0
         self.warmed = False
-        # True until this client's first request is under way (see _send.send).
+        # True until this client is warm: its transport ready and pydantic primed (see warm).
         self.cold = True
+        # Whether this client's first request has been sent (see _send.send).
+        self.started = False
         # Whether a presign has already warned about a host that is not R2's S3 endpoint.
         self.presign_host_checked = False
         # Static credentials sign with one SigV4Auth; a provider's are refreshed (see signer).
@@ -128,27 +131,44 @@ class Session:
         if self.auth is not None:
             self.auth.clock_offset = offset
 
-    async def warm(self) -> None:
+    async def warm(self, models: bool = True) -> None:
         """Before the first request, in a worker thread: what would otherwise block the loop.
 
         What the first request needs runs here, off the event loop, once per client (cheap
         checks afterwards): the TLS context (loading the CA bundle takes 50-90 ms; only for an
-        https:// endpoint), the transport's modules and pydantic's first model build (which
-        reads its plugins' entry points from disk). The deferred modules of the other
-        operation families load afterwards in a background thread (see ``_lazy.load_later``),
-        not on the first request's path: its send starts them once it is answered.
+        https:// endpoint), the transport's modules and, when the request's result is
+        validated, pydantic's first validator build (which reads its plugins' entry points
+        from disk). The object operations build their results without a validator
+        (``_construct``): their first request skips that, and it runs in the background
+        after it, with the deferred modules of the other operation families (see
+        ``_lazy.load_later``); a later request that validates waits here for it if that has
+        not finished. The client stays ``cold`` (``send`` calls this first) until its first
+        request is out and both are done.
+
+        Args:
+            models: whether pydantic must be primed before the request (default True).
         """
-        if self.warmed:
+        from . import _lazy
+
+        prime = models and not _lazy.primed()
+        if self.warmed and not prime:
+            # Warm for good once the first request is out and pydantic is primed.
+            self.cold = not (self.started and _lazy.primed())
             return
         from anyio import to_thread
 
-        owns = self.http is None and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        owns = (
+            not self.warmed
+            and self.http is None
+            and not isinstance(self.transport, httpx.AsyncBaseTransport)
+        )
         aiohttp = owns and self.transport == "aiohttp"
         # The aiohttp transport takes the shared context whatever the scheme.
         await to_thread.run_sync(
-            _warm, owns and (aiohttp or self.endpoint.scheme == "https"), aiohttp, owns
+            _warm, owns and (aiohttp or self.endpoint.scheme == "https"), aiohttp, owns, prime
         )
         self.warmed = True
+        self.cold = not (self.started and _lazy.primed())
 
     def client(self) -> httpx.AsyncClient:
         """The httpx client, created on first use (a RuntimeError once closed)."""
@@ -251,7 +271,7 @@ def check_transport(transport: object, http_client: httpx.AsyncClient | None) ->
             raise ImportError("transport='aiohttp' needs aiohttp: pip install 'r2async[fast]'")
 
 
-def _warm(needs_tls: bool, uses_aiohttp: bool, owns: bool) -> None:
+def _warm(needs_tls: bool, uses_aiohttp: bool, owns: bool, prime: bool) -> None:
     from . import _lazy
 
     if uses_aiohttp:
@@ -270,4 +290,5 @@ def _warm(needs_tls: bool, uses_aiohttp: bool, owns: bool) -> None:
         shared_ssl_context()
     elif owns and not uses_aiohttp:
         plain_ssl_context()
-    _lazy.warm()
+    if prime:
+        _lazy.warm()

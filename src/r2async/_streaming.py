@@ -72,6 +72,7 @@ class ObjectStream:
 
     async def __aenter__(self) -> ObjectStream:
         # Imported here: the result models (and pydantic) load on first use, not at import.
+        from ._construct import construct
         from ._models import ObjectMetadata, object_metadata_fields
 
         if self._body is not None:
@@ -88,7 +89,10 @@ class ObjectStream:
             key=self.key,
         )
         try:
-            self._metadata = ObjectMetadata(**object_metadata_fields(response.headers, "GetObject"))
+            # Built without a validator, as get_object's result (see _construct).
+            self._metadata = construct(
+                ObjectMetadata, object_metadata_fields(response.headers, "GetObject")
+            )
         except BaseException:
             # __aexit__ never runs when __aenter__ raises: the open response is closed here
             # (shielded from cancellation, bounded in time, by ObjectBody.aclose).

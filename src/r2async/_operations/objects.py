@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from .._body import prepare_body
 from .._checksums import checksum_request_headers
+from .._construct import construct
 from .._exceptions import NoSuchKeyError
 from .._headers import (
     DateLike,
@@ -102,13 +103,18 @@ def build_put_object(
 
 def parse_put_object(headers: Mapping[str, str]) -> PutObjectResult:
     """PutObjectResult from the response headers (``ResponseParseError`` without an ETag)."""
-    return PutObjectResult(
-        etag=required(headers.get("etag") or None, "PutObject response", "the ETag header"),
-        version_id=headers.get("x-amz-version-id"),
-        sse_customer_algorithm=headers.get("x-amz-server-side-encryption-customer-algorithm"),
-        sse_customer_key_md5=headers.get("x-amz-server-side-encryption-customer-key-md5"),
-        request_id=request_id(headers),
-        **checksum_fields(headers),
+    return construct(
+        PutObjectResult,
+        {
+            "etag": required(headers.get("etag") or None, "PutObject response", "the ETag header"),
+            "version_id": headers.get("x-amz-version-id"),
+            "sse_customer_algorithm": headers.get(
+                "x-amz-server-side-encryption-customer-algorithm"
+            ),
+            "sse_customer_key_md5": headers.get("x-amz-server-side-encryption-customer-key-md5"),
+            "request_id": request_id(headers),
+            **checksum_fields(headers),
+        },
     )
 
 
@@ -176,7 +182,9 @@ def build_get_object(
 
 def parse_get_object(headers: Mapping[str, str], body: bytes) -> GetObjectResult:
     """GetObjectResult from the response headers and the raw body."""
-    return GetObjectResult(body=body, **object_metadata_fields(headers, "GetObject"))
+    fields = object_metadata_fields(headers, "GetObject")
+    fields["body"] = body
+    return construct(GetObjectResult, fields)
 
 
 def build_head_object(bucket: str, key: str, **read_args: object) -> RequestSpec:
@@ -191,7 +199,7 @@ def build_head_object(bucket: str, key: str, **read_args: object) -> RequestSpec
 
 def parse_head_object(headers: Mapping[str, str]) -> HeadObjectResult:
     """HeadObjectResult from the response headers."""
-    return HeadObjectResult(**object_metadata_fields(headers, "HeadObject"))
+    return construct(HeadObjectResult, object_metadata_fields(headers, "HeadObject"))
 
 
 def build_delete_object(bucket: str, key: str) -> RequestSpec:
@@ -203,4 +211,4 @@ def build_delete_object(bucket: str, key: str) -> RequestSpec:
 
 def parse_delete_object(headers: Mapping[str, str]) -> DeleteObjectResult:
     """DeleteObjectResult from the response headers."""
-    return DeleteObjectResult(request_id=request_id(headers))
+    return construct(DeleteObjectResult, {"request_id": request_id(headers)})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 import anyio.abc
 
+from .._construct import construct, fields_of
 from .._exceptions import IntegrityError
 from .._md5_check import comparable_md5, confirm_md5
 from .cleanup import close_shielded, run_shielded
@@ -226,9 +227,10 @@ async def download_file(
     if fsync:
         await anyio.to_thread.run_sync(fsync_dir, directory)
     meta = first.stream.metadata
-    fields = meta.model_dump()
-    fields.update(content_length=size, content_range=None)
-    return DownloadResult(path=dest, md5_verified=md5_checked, **fields)
+    fields = fields_of(meta)
+    fields.update(content_length=size, content_range=None, path=dest, md5_verified=md5_checked)
+    # Without a validator, as the object operations' results (see _construct).
+    return construct(DownloadResult, fields)
 
 
 def _open_output(dest: str, tmp: str, state: ResumeState | None, resuming: bool) -> tuple[int, str]:

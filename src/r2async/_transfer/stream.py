@@ -18,6 +18,7 @@ import anyio.abc
 import anyio.to_thread
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .._construct import construct, fields_of
 from .._md5_check import INLINE_HASH, comparable_md5, confirm_md5
 from .._models import ObjectMetadata
 from .cleanup import close_shielded
@@ -93,9 +94,9 @@ class DownloadStream:
         if self._first is None:
             raise RuntimeError("use 'async with r2.download_stream(...) as stream' first")
         meta = self._first.stream.metadata
-        return ObjectMetadata(
-            **{**meta.model_dump(), "content_length": self._first.size, "content_range": None}
-        )
+        fields = fields_of(meta)
+        fields.update(content_length=self._first.size, content_range=None)
+        return construct(ObjectMetadata, fields)
 
     async def __aenter__(self) -> DownloadStream:
         try:

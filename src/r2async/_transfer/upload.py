@@ -11,6 +11,7 @@ import anyio
 import anyio.lowlevel
 
 from .._body import BodyLike
+from .._construct import construct
 from .._exceptions import IntegrityError, NoSuchUploadError
 from .._limits import MAX_OBJECT_SIZE, MAX_PARTS
 from .cleanup import add_note, open_owned, run_shielded
@@ -174,14 +175,17 @@ class Uploader:
         )
         await self.progress.add(size)
         await self.progress.finish()
-        return UploadResult(
-            bucket=opts.bucket,
-            key=opts.key,
-            size=size,
-            etag=result.etag,
-            version_id=result.version_id,
-            request_id=result.request_id,
-            **checksums_of(result),
+        return construct(
+            UploadResult,
+            {
+                "bucket": opts.bucket,
+                "key": opts.key,
+                "size": size,
+                "etag": result.etag,
+                "version_id": result.version_id,
+                "request_id": result.request_id,
+                **checksums_of(result),
+            },
         )
 
     # -- multipart -------------------------------------------------------------------------
@@ -254,17 +258,20 @@ class Uploader:
             await self._abort(upload_id, exc, sent=self.progress.done, parts=len(done))
             raise
         await self.progress.finish()
-        return UploadResult(
-            bucket=opts.bucket,
-            key=opts.key,
-            size=self.progress.done,
-            etag=completed.etag,
-            part_count=len(parts),
-            part_size=part_size,
-            upload_id=upload_id,
-            version_id=completed.version_id,
-            request_id=completed.request_id,
-            **checksums_of(completed),
+        return construct(
+            UploadResult,
+            {
+                "bucket": opts.bucket,
+                "key": opts.key,
+                "size": self.progress.done,
+                "etag": completed.etag,
+                "part_count": len(parts),
+                "part_size": part_size,
+                "upload_id": upload_id,
+                "version_id": completed.version_id,
+                "request_id": completed.request_id,
+                **checksums_of(completed),
+            },
         )
 
     async def _create(self) -> str:
