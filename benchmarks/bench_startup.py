@@ -1,8 +1,10 @@
 """Time to first response, paired before/after: fresh processes, alternating trees.
 
-Each measurement is one fresh process running ``run.py --cold-start`` (the start-up row of
-``run.py``: the runner's standard-library imports are loaded, then the clock starts, and
-r2async is imported, ``R2Client`` built and one 1 KiB ``get_object`` answered by the sink).
+Each measurement is one fresh process doing what ``run.py --cold-start`` does (the start-up
+row of ``run.py``: the runner's own imports are loaded, then the clock starts, and r2async is
+imported, ``R2Client`` built and one 1 KiB ``get_object`` answered by the sink), except that
+it exits right after that first response (no ``aclose``, no interpreter teardown), so that
+instruction counts cover the same work as the timed span, plus the fixed start-up.
 Pairs alternate between this working tree and a baseline revision (``--base``, extracted with
 ``git archive``; each tree's ``src`` is put first on the child's ``PYTHONPATH``), every other
 pair in reverse order. Reported: the child's wall and CPU time of the timed span (CPU of all
@@ -58,17 +60,37 @@ def _tree(rev: str) -> Path:
     return dest / "src"
 
 
+async def _cold(cfg: dict[str, Any]) -> dict[str, Any]:
+    # run.py's cold_request, ending at the first response: the process exits right after,
+    # so that an instruction count covers the start-up, the preloads and this span only
+    # (not the background loads r2async starts after its first answer, nor the teardown).
+    import time
+
+    from harness.clients import ADAPTERS
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    if not cfg["client"]:  # the fixed part alone: start-up and preloads
+        return {"wall_ms": 0.0, "cpu_ms": 0.0, "bytes": 0}
+    adapter = ADAPTERS[cfg["client"]](cfg)
+    await adapter.start()
+    size = await adapter.get("cold/object")
+    return {
+        "wall_ms": (time.perf_counter() - wall) * 1e3,
+        "cpu_ms": (time.process_time() - cpu) * 1e3,
+        "bytes": size,
+    }
+
+
 def _child(python: str, src: Path, cfg: dict[str, Any], valgrind: bool) -> dict[str, float]:
     """One fresh process: the timed span's wall/CPU ms, and the whole process's CPU ms."""
     # Bytecode cached, as for an installed package (a development shell may set
     # PYTHONDONTWRITEBYTECODE, which would recompile every module each time).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(src)
-    cmd = [python, str(HERE / "run.py"), "--cold-start", json.dumps(cfg)]
+    cmd = [python, __file__, "--child", json.dumps(cfg)]
     if valgrind:
-        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
-        cmd += ["--cachegrind-out-file=/dev/null", python]
-        cmd += [str(HERE / "run.py"), "--cold-start", json.dumps(cfg)]
+        cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+        cmd += [python, __file__, "--child", json.dumps(cfg)]
     # The CPU of reaped children grows by this child's alone (the sink is reaped last).
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
@@ -97,7 +119,16 @@ def main() -> None:
     parser.add_argument("--python", help="interpreter (default: benchmarks/.startup-venv)")
     parser.add_argument("--client", default="r2async", help="harness client (default r2async)")
     parser.add_argument("--instructions", action="store_true", help="count under valgrind")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        import asyncio
+
+        # What run.py --cold-start has loaded before its clock starts (its own imports).
+        import run  # noqa: F401
+
+        print(json.dumps(asyncio.run(_cold(json.loads(args.child)))), flush=True)
+        os._exit(0)
 
     python = args.python or str(STARTUP_VENV / "bin" / "python")
     if not Path(python).exists():
@@ -112,6 +143,9 @@ def main() -> None:
         cfg["client"] = args.client
         for _, src in trees:  # unmeasured: writes the bytecode, warms the file cache
             _child(python, src, cfg, False)
+        fixed = None
+        if args.instructions:
+            fixed = _child(python, ROOT / "src", {**cfg, "client": ""}, True)["instructions"]
         rows: dict[str, list[dict[str, float]]] = {label: [] for label, _ in trees}
         for i in range(args.pairs):
             for label, src in trees if i % 2 == 0 else trees[::-1]:
@@ -124,13 +158,16 @@ def main() -> None:
         f"per tree, alternating; load average before {load_before}, after {_loadavg()}"
     )
     keys = ["wall_ms", "cpu_ms", "process_cpu_ms"]
-    if args.instructions:
-        keys = ["instructions"]
+    if fixed is not None:
+        keys = ["instructions", "span_instructions"]
+        print(f"  the fixed part (interpreter, preloads, no client): {fixed / 1e6:.1f} M")
+        for row in (r for label in rows for r in rows[label]):
+            row["span_instructions"] = row["instructions"] - fixed
     for label, _ in trees:
         cells = []
         for key in keys:
             vals = [r[key] for r in rows[label] if key in r]
-            scale = 1e6 if key == "instructions" else 1
+            scale = 1e6 if key.endswith("instructions") else 1
             cells.append(
                 f"{key} {statistics.median(vals) / scale:.1f} "
                 f"({min(vals) / scale:.1f}-{max(vals) / scale:.1f})"
