@@ -153,3 +153,6 @@ def _load_quietly() -> None:
         warm()
     with contextlib.suppress(BaseException):
         load_all()
+        from . import _xml
+
+        _xml.load_parser()

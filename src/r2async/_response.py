@@ -136,6 +136,18 @@ async def read_error_body(response: httpx.Response, limit: int = MAX_ERROR_BODY)
     return bytes(buf[:limit])
 
 
+async def xml_parser_ready() -> None:
+    """Import the XML parser in a worker thread if it is not loaded yet (see _xml.load_parser).
+
+    An error document is parsed right after this: the parser is not imported with r2async, so
+    a fresh process's first answer, when it is an error, loads it off the event loop.
+    """
+    if not _xml.parser_loaded():
+        from anyio import to_thread
+
+        await to_thread.run_sync(_xml.load_parser)
+
+
 def status_error(spec: RequestSpec, response: httpx.Response, data: bytes) -> APIStatusError:
     """The typed exception for a failed response (a non-2xx, or a 2xx carrying ``<Error>``).
 

@@ -41,6 +41,7 @@ from ._response import (
     safe_url,
     scrub,
     status_error,
+    xml_parser_ready,
 )
 from ._retry import is_retryable, is_retryable_transport
 from ._signing.auth import build_url
@@ -103,11 +104,9 @@ async def send(
     """
     session = client._shared
     if session.cold:
-        # Until this client is warm: what the request needs loads in a worker thread first
-        # (pydantic's plugin look-up only for a result that is validated, see _construct).
-        # The first request then starts the background loads (the deferred modules of the
-        # other operation families, and that look-up) once it is answered, so that they
-        # neither delay it nor load later on the loop.
+        # What the request needs loads in a worker thread first (see Session.warm); the first
+        # request starts the background loads once answered, so that they neither delay it
+        # nor load later on the loop.
         await session.warm(spec.operation not in NO_VALIDATOR)
         if not session.started:
             session.started = True
@@ -434,8 +433,10 @@ async def _settle(
             data = await read_body(response, spec)
             if not _xml.is_error_document(data):
                 return True, data
-            return False, data
-        return False, await read_error_body(response)
+        else:
+            data = await read_error_body(response)
+        await xml_parser_ready()  # status_error parses the error document next
+        return False, data
     finally:
         if not (stream and status is not None and 200 <= status < 300):
             try:

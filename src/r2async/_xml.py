@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import re
-import xml.etree.ElementTree as ET
+import sys
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from ._exceptions import ResponseParseError
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 
@@ -16,6 +20,27 @@ MAX_XML_BYTES = 32 * 1024 * 1024
 _ENCODING = re.compile(rb"""encoding\s*=\s*(["'])([^"']*)\1""")
 _UTF8_NAMES = frozenset({b"utf-8", b"utf8", b"us-ascii", b"ascii"})
 _LEADING_SPACE = re.compile(rb"[ \t\n\r\x0b\x0c]*")  # what bytes.lstrip() removes
+
+
+_PARSER = "xml.etree.ElementTree"
+
+
+def load_parser() -> None:
+    """The standard library's XML parser, imported on first use.
+
+    Not imported with this module: ``_send`` imports it, and ``xml.etree`` costs 4-6 ms of
+    every process's first request, which never parses XML when it is answered 2xx (GET, HEAD,
+    PUT, DELETE). An error answer loads it in a worker thread first
+    (``_response.xml_parser_ready``), the
+    operation families that parse XML import it with their own modules (or the background
+    loads do, see ``_lazy``).
+    """
+    import xml.etree.ElementTree  # noqa: F401
+
+
+def parser_loaded() -> bool:
+    """Whether :func:`load_parser` would import nothing."""
+    return _PARSER in sys.modules
 
 
 def parse(body: bytes, *, what: str = "response") -> ET.Element:
@@ -32,6 +57,8 @@ def parse(body: bytes, *, what: str = "response") -> ET.Element:
         what: a short description used in error messages (default "response").
     """
     check_safe(body, what=what)
+    import xml.etree.ElementTree as ET  # see load_parser
+
     try:
         # S3 may send keep-alive whitespace before a slow CopyObject/Complete document.
         root = ET.fromstring(body.lstrip())

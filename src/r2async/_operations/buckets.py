@@ -7,6 +7,9 @@ configurations (CORS, lifecycle, encryption) live in ``bucket_config.py``.
 from __future__ import annotations
 
 import datetime as dt
+
+# The XML parser loads with this family, not at its first answer (see _xml.load_parser).
+import xml.etree.ElementTree  # noqa: F401
 from collections.abc import Mapping
 from typing import Literal, get_args
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+
+# The XML parser loads with this family, not at its first answer (see _xml.load_parser).
+import xml.etree.ElementTree  # noqa: F401
 from collections.abc import Mapping
 from typing import Literal
 

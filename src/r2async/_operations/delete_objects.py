@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+
+# The XML parser loads with this family, not at its first answer (see _xml.load_parser).
+import xml.etree.ElementTree  # noqa: F401
 from collections.abc import Iterable
 
 from pydantic import Field
