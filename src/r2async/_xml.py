@@ -29,11 +29,10 @@ def load_parser() -> None:
     """The standard library's XML parser, imported on first use.
 
     Not imported with this module: ``_send`` imports it, and ``xml.etree`` costs 4-6 ms of
-    every process's first request, which never parses XML when it is answered 2xx (GET, HEAD,
-    PUT, DELETE). An error answer loads it in a worker thread first
-    (``_response.xml_parser_ready``), the
-    operation families that parse XML import it with their own modules (or the background
-    loads do, see ``_lazy``).
+    every process's first request, which parses no XML when it is answered 2xx (GET, HEAD,
+    PUT, DELETE). An error answer loads it in a worker thread before its document is parsed
+    (``_response.xml_parser_ready``); the operation families that parse XML import it with
+    their own modules, and the background loads import it too (see ``_lazy.load_later``).
     """
     import xml.etree.ElementTree  # noqa: F401
 

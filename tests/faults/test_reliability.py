@@ -653,7 +653,8 @@ def parser_spy(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
         parsed.append(text)
         return real(text)
 
-    monkeypatch.setattr(_xml.ET, "fromstring", spy)
+    # The parser module itself: _xml imports it when it first parses (see _xml.load_parser).
+    monkeypatch.setattr(ET, "fromstring", spy)
     return parsed
 
 
