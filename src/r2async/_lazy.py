@@ -21,12 +21,10 @@ from __future__ import annotations
 
 import importlib
 import sys
+import threading
 from collections.abc import MutableMapping
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    import threading
+from typing import Any
 
 __all__ = ["LazyModule", "load_all"]
 
@@ -96,9 +94,14 @@ def warm() -> None:
     """
     from ._models import PresignedRequest
 
-    if not PresignedRequest.__pydantic_complete__:
-        PresignedRequest.model_rebuild()
-    _PRIMED.append(True)
+    # One priming at a time (the warm-up thread of a request that validates and the
+    # background thread may both get here): pydantic's look-up is not thread-safe, and a
+    # second caller during it would build its validator without the plugins.
+    with _PRIME_LOCK:
+        if not _PRIMED:
+            if not PresignedRequest.__pydantic_complete__:
+                PresignedRequest.model_rebuild()
+            _PRIMED.append(True)
 
 
 def primed() -> bool:
@@ -107,6 +110,7 @@ def primed() -> bool:
 
 
 _PRIMED: list[bool] = []
+_PRIME_LOCK = threading.Lock()
 _LATER: list[threading.Thread] = []
 
 
@@ -138,8 +142,6 @@ def _start_later() -> None:
     # Scheduled once per client's first request (harmless twice); one thread per process.
     if _LATER:
         return
-    import threading
-
     thread = threading.Thread(target=_load_quietly, name="r2async-load-later", daemon=True)
     _LATER.append(thread)
     thread.start()
