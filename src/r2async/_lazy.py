@@ -89,7 +89,7 @@ def warm() -> None:
     every installed distribution's metadata, 5-25 ms) the first time it builds a validator;
     building one here, in a worker thread, keeps that off the event loop. The other
     validators are built on first use (pure computation, well under a millisecond). The
-    object operations' results need no validator at all (see ``_models.construct``), so a
+    object operations' results need no validator at all (see ``_construct``), so a
     first request of theirs does not wait for this: it runs in the background afterwards.
     """
     from ._models import PresignedRequest
@@ -155,6 +155,7 @@ def _load_quietly() -> None:
         warm()
     with contextlib.suppress(BaseException):
         load_all()
+    with contextlib.suppress(BaseException):
         from . import _xml
 
         _xml.load_parser()
