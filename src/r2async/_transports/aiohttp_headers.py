@@ -7,7 +7,8 @@ every response. :class:`AiohttpHeaders` is an ``httpx.Headers`` whose lookups (`
 ``get``, ``in``) go to aiohttp's multidict, and whose byte list (``raw``, ``items()``,
 ``multi_items()``, everything else httpx offers) is built only when first asked for.
 
-Lookups answer exactly as ``httpx.Headers`` does: case-insensitive, repeated headers joined
+Lookups (also ``get_list``, which httpx calls for ``Content-Encoding`` on every body it
+reads) answer exactly as ``httpx.Headers`` does: case-insensitive, repeated headers joined
 with ", " in their order. A value that is not ASCII is answered by httpx's own code instead
 (httpx picks one decoding for the whole header block, aiohttp decodes each value as UTF-8),
 and so is every lookup once the headers were changed (``[]=``, ``del``, ``update``,
@@ -86,6 +87,17 @@ class AiohttpHeaders(httpx.Headers):
                 return value
         return super().get(key, default)
 
+    def get_list(self, key: str, split_commas: bool = False) -> list[str]:
+        # httpx asks for Content-Encoding this way on every body it reads.
+        parsed = self._parsed
+        if parsed is not None:
+            values: list[str] = parsed.getall(key, [])
+            if all(value.isascii() for value in values):
+                if not split_commas:
+                    return values
+                return [item.strip() for value in values for item in value.split(",")]
+        return super().get_list(key, split_commas)
+
     def __contains__(self, key: Any) -> bool:
         parsed = self._parsed
         if parsed is not None and isinstance(key, str):
@@ -131,6 +143,10 @@ def usable() -> bool:
                 and fast.multi_items() == plain.multi_items()
                 and fast == plain
                 and fast.encoding == plain.encoding
+                and fast.get_list("x-amz-meta-a") == plain.get_list("x-amz-meta-a") == ["1", "2"]
+                and fast.get_list("etag", split_commas=True)
+                == plain.get_list("etag", split_commas=True)
+                and fast.get_list("missing") == plain.get_list("missing") == []
             )
             fast["etag"] = plain["etag"] = "y"
             del fast["x-amz-meta-a"], plain["x-amz-meta-a"]
