@@ -24,11 +24,11 @@ connection has something to watch: the read timeout's instant moves with each ch
 clock read), and the call's deadline (the ``r2async.deadline`` request extension, handed
 over in :data:`DEADLINE`) is set when the request is set up on the connection and cleared
 once its final answer is complete. A timer that expires fails the protocol and its body
-reader as aiohttp's ``sock_read`` does (a ``SocketTimeoutError``); a request whose writes
-are stalled (a server that reads nothing) has its connection aborted as well, which wakes
-the stalled write. Both fire at most ``TICK`` late. The connect phase (waiting for a pooled
-connection, TCP and TLS) stays under aiohttp's ``connect`` timers, cut to the time left
-before the deadline by the transport.
+reader as aiohttp's ``sock_read`` does (a ``SocketTimeoutError``), which ends the request
+waiting for its answer or body (a request body is written by a task of aiohttp's own, which
+the request's failure closes with its connection). Both fire at most ``TICK`` late. The
+connect phase (waiting for a pooled connection, TCP and TLS) stays under aiohttp's
+``connect`` timers, cut to the time left before the deadline by the transport.
 
 What it relies on in aiohttp: the connector's ``_factory`` (the protocol class it builds),
 and on ``ResponseHandler`` its ``set_response_params``, ``feed_data``, ``data_received``,
@@ -251,11 +251,6 @@ def _protocol() -> Any:
                 payload = self._payload
                 if payload is not None:
                     set_exception(payload, exc)
-                transport = self.transport
-                if transport is not None and self.writing_paused:
-                    # A request stalled writing (the server reads nothing) waits for the
-                    # socket, not for an answer: aborting the connection wakes it.
-                    transport.abort()
 
         _PROTOCOL = GuardedResponseHandler
     return _PROTOCOL
