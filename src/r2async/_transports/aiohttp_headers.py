@@ -3,32 +3,37 @@
 Why: aiohttp's C parser has already split the response headers into a case-insensitive
 multidict of ``str``; building an ``httpx.Headers`` from the raw byte pairs (normalising each
 name and value) and then indexing it for r2async's lookups does that work twice more, on
-every response. :class:`AiohttpHeaders` is an ``httpx.Headers`` whose lookups (``[]``,
-``get``, ``in``) go to aiohttp's multidict, and whose byte list (``raw``, ``items()``,
-``multi_items()``, everything else httpx offers) is built only when first asked for.
+every response. :class:`AiohttpHeaders` is an ``IndexedHeaders`` (see ``indexed_headers``:
+lookups are one dict lookup, and result parsers read that dict directly) whose index is made
+from aiohttp's decoded strings, and whose byte list (``raw``, ``multi_items()``, everything
+else httpx offers) is built only when first asked for.
 
-Lookups (also ``get_list``, which httpx calls for ``Content-Encoding`` on every body it
-reads) answer exactly as ``httpx.Headers`` does: case-insensitive, repeated headers joined
-with ", " in their order. A value that is not ASCII is answered by httpx's own code instead
-(httpx picks one decoding for the whole header block, aiohttp decodes each value as UTF-8),
-and so is every lookup once the headers were changed (``[]=``, ``del``, ``update``,
-``encoding=``).
+Lookups (also ``items()`` and ``get_list``, which httpx calls for ``Content-Encoding`` on
+every body it reads) answer exactly as ``httpx.Headers`` does: case-insensitive, repeated
+headers joined with ", " in their order. When a value is not ASCII the index is made from
+the bytes as httpx decodes them (httpx picks one decoding for the whole header block,
+aiohttp decodes each value as UTF-8), and so it is once the headers were changed (``[]=``,
+``del``, ``update``, ``encoding=``).
 
 What it relies on in httpx: ``httpx.Headers`` keeps its state in ``_list`` (triples of raw
-name, lower-case name, value) and ``_encoding``, and its public methods read them there.
+name, lower-case name, value) and ``_encoding``, and its public methods read them there;
+and what ``IndexedHeaders`` relies on.
 :func:`usable` checks once, on a sample, that an instance answers exactly as the plain
 class does; if not, :func:`response_headers` returns a plain ``httpx.Headers``.
 """
 
 from __future__ import annotations
 
+from collections.abc import ItemsView
 from typing import Any
 
 import httpx
 
+from .indexed_headers import IndexedHeaders, _indexable, indexed
 
-class AiohttpHeaders(httpx.Headers):
-    """Response headers answered from aiohttp's parsed multidict; the byte list built lazily."""
+
+class AiohttpHeaders(IndexedHeaders):
+    """Response headers indexed from aiohttp's parsed multidict; the byte list built lazily."""
 
     def __init__(self, raw: Any, parsed: Any) -> None:
         """Wrap one response's headers.
@@ -43,6 +48,7 @@ class AiohttpHeaders(httpx.Headers):
         self._parsed = parsed
         self._built: list[tuple[bytes, bytes, bytes]] | None = None
         self._encoding = None
+        self._index = None
 
     @property
     def _list(self) -> list[tuple[bytes, bytes, bytes]]:
@@ -54,38 +60,40 @@ class AiohttpHeaders(httpx.Headers):
     @_list.setter
     def _list(self, value: list[tuple[bytes, bytes, bytes]]) -> None:
         self._built = value
-        self._parsed = None
+        self._parsed = self._index = None
 
     @property
     def encoding(self) -> str:
-        return httpx.Headers.encoding.fget(self)  # type: ignore[attr-defined,no-any-return]
+        encoding = self._encoding
+        if encoding is None:
+            encoding = httpx.Headers.encoding.fget(self)  # type: ignore[attr-defined]
+        return encoding
 
     @encoding.setter
     def encoding(self, value: str) -> None:
         self._encoding = value
-        self._parsed = None
+        self._parsed = self._index = None
 
-    def __getitem__(self, key: str) -> str:
+    def _lookup(self) -> dict[str, str]:
+        # The index IndexedHeaders keeps (lower-case name -> values joined with ", "), made
+        # from aiohttp's decoded strings; from the bytes, as httpx decodes them, when a value
+        # is not ASCII or the headers were changed.
         parsed = self._parsed
-        if parsed is not None:
-            values = parsed.getall(key, None)
-            if values is None:
-                raise KeyError(key)
-            value = values[0] if len(values) == 1 else ", ".join(values)
-            if value.isascii():
-                return value
-        return super().__getitem__(key)
+        if parsed is None:
+            return super()._lookup()
+        index: dict[str, str] = {}
+        for name, value in parsed.items():
+            if not value.isascii():
+                self._parsed = None
+                return super()._lookup()
+            name = name.lower()
+            index[name] = f"{index[name]}, {value}" if name in index else value
+        self._index = index
+        return index
 
-    def get(self, key: str, default: Any = None) -> Any:
-        parsed = self._parsed
-        if parsed is not None:
-            values = parsed.getall(key, None)
-            if values is None:
-                return default
-            value = values[0] if len(values) == 1 else ", ".join(values)
-            if value.isascii():
-                return value
-        return super().get(key, default)
+    def items(self) -> ItemsView[str, str]:
+        # What httpx.Headers.items() gives (names lower-cased, repeated values joined).
+        return dict(self._index or self._lookup()).items()
 
     def get_list(self, key: str, split_commas: bool = False) -> list[str]:
         # httpx asks for Content-Encoding this way on every body it reads.
@@ -97,12 +105,6 @@ class AiohttpHeaders(httpx.Headers):
                     return values
                 return [item.strip() for value in values for item in value.split(",")]
         return super().get_list(key, split_commas)
-
-    def __contains__(self, key: Any) -> bool:
-        parsed = self._parsed
-        if parsed is not None and isinstance(key, str):
-            return key in parsed
-        return super().__contains__(key)
 
     # Changes go to the byte list; lookups then take httpx's path.
     def __setitem__(self, key: str, value: str) -> None:
@@ -133,7 +135,8 @@ def usable() -> bool:
             plain = httpx.Headers(raw)
             fast = AiohttpHeaders(raw, parsed)
             _USABLE = (
-                fast.raw == plain.raw
+                _indexable()
+                and fast.raw == plain.raw
                 and fast["X-AMZ-META-A"] == plain["X-AMZ-META-A"] == "1, 2"
                 and fast.get("etag") == plain.get("etag") == '"x"'
                 and fast.get("missing") is None
@@ -165,4 +168,6 @@ def response_headers(raw: Any, parsed: Any) -> httpx.Headers:
     """
     if usable():
         return AiohttpHeaders(raw, parsed)
+    if _indexable():
+        return indexed(httpx.Headers(raw))
     return httpx.Headers(raw)
