@@ -21,8 +21,11 @@ What this adapter guarantees, so that r2async behaves the same on either transpo
 * httpx's timeout extension is honoured: ``connect`` (TCP and TLS), ``pool`` (added to the
   connect budget, as aiohttp waits for a pooled connection and connects under one timer)
   and ``read`` (between received chunks); aiohttp has no per-write timeout;
-* a call's overall deadline (the ``r2async.deadline`` extension) becomes aiohttp's ``total``
-  timeout, which bounds the whole exchange, a streamed body included until it is released;
+* a call's overall deadline (the ``r2async.deadline`` extension) bounds the whole exchange,
+  a streamed body included until it is complete or released: held on the connection's
+  protocol once one is lent (one periodic check per connector instead of timers per request,
+  see ``aiohttp_protocol``), and by the connect timers, cut to the time left, before that;
+  where that protocol hook is unavailable, it becomes aiohttp's ``total`` timeout;
 * a response body garbage-collected unclosed closes its connection, a connection that
   received bytes nobody asked for is not reused, and more than a few interim (1xx)
   responses fail the request (see ``aiohttp_protocol``).
@@ -46,6 +49,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import httpx
 
 from . import DEADLINE
+from .aiohttp_headers import response_headers
+from .aiohttp_protocol import DEADLINE as _DEADLINE
 
 if TYPE_CHECKING:
     import aiohttp
@@ -126,6 +131,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self._timeouts: dict[tuple[float | None, ...], aiohttp.ClientTimeout] = {}
+        # Whether the protocol holds calls to their deadline (see aiohttp_protocol); set
+        # when the session is made.
+        self._cheap_timers = False
 
     def __repr__(self) -> str:
         return f"AiohttpTransport(read_bufsize={self._read_bufsize})"
@@ -171,9 +179,10 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             # DNS answers are cached by aiohttp (10 s); nothing else to tune for S3.
         )
         # Connections that received bytes nobody asked for are closed, not reused.
-        from .aiohttp_protocol import install
+        from .aiohttp_protocol import cheap_timers, install
 
         install(connector)
+        self._cheap_timers = cheap_timers(loop)
         session: aiohttp.ClientSession = lib.ClientSession(
             connector=connector,
             cookie_jar=lib.DummyCookieJar(),
@@ -200,19 +209,31 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         connect = extension.get("connect")
         pool = extension.get("pool")
         read = extension.get("read")
-        total = None
+        budget = None if connect is None or pool is None else connect + pool
+        total = cut = None
         if deadline is not None:
-            # The call's deadline (see call_guard): aiohttp's total timeout bounds the whole
-            # exchange, its body included until released. Rounded up to 0.1 s so that the
-            # timeouts stay few and cached (aiohttp rounds longer ones to whole seconds).
             left = deadline - time.monotonic()
             if left <= 0:
                 raise httpx.ReadTimeout("the call's deadline passed")
-            total = math.ceil(left * 10) / 10
-        key = (connect, pool, read, total)
+            # Rounded up to 0.1 s so that the timeouts stay few and cached (aiohttp rounds
+            # longer ones to whole seconds); up, so that a timer that fires means the
+            # deadline has passed, not a retryable timeout just before it.
+            left = math.ceil(left * 10) / 10
+            if not self._cheap_timers:
+                # aiohttp's total timeout bounds the whole exchange, its body included
+                # until released.
+                total = left
+            elif budget is None or budget > left or (connect is not None and connect > left):
+                # The protocol holds the exchange to the deadline once a connection is lent
+                # (see aiohttp_protocol); before that, the connect timers, cut to the time
+                # left (only near the deadline, or without a connect timeout).
+                cut = left
+        key = (connect, pool, read, total, cut)
         timeout = self._timeouts.get(key)
         if timeout is None:
-            budget = None if connect is None or pool is None else connect + pool
+            if cut is not None:
+                budget = cut if budget is None else min(budget, cut)
+                connect = cut if connect is None else min(connect, cut)
             timeout = self._aiohttp.ClientTimeout(
                 total=total, connect=budget, sock_connect=connect, sock_read=read
             )
@@ -250,6 +271,11 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             f"{target.scheme}://{target.netloc.decode('ascii')}{target.raw_path.decode('ascii')}",
             encoded=True,
         )
+        extensions = request.extensions
+        deadline = extensions.get(DEADLINE)
+        timeout = self._timeout(extensions.get("timeout"), deadline)
+        # Read by the protocol when the request is set up on its connection, in this task.
+        token = _DEADLINE.set(deadline)
         try:
             response = await session.request(
                 request.method,
@@ -257,16 +283,15 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=headers,
                 data=data,
                 allow_redirects=False,
-                timeout=self._timeout(
-                    request.extensions.get("timeout"), request.extensions.get(DEADLINE)
-                ),
+                timeout=timeout,
                 server_hostname=_sni(request),
             )
         except Exception as exc:
             _reraise(exc)
-        return httpx.Response(
+        finally:
+            _DEADLINE.reset(token)
+        answer = httpx.Response(
             status_code=response.status,
-            headers=response.raw_headers,
             stream=_ResponseStream(response, self._loop),
             request=request,
             extensions={
@@ -274,6 +299,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 "reason_phrase": (response.reason or "").encode("latin-1", "replace"),
             },
         )
+        # aiohttp's own parse of the headers answers the lookups (see aiohttp_headers).
+        answer.headers = response_headers(response.raw_headers, response.headers)
+        return answer
 
     async def aclose(self) -> None:
         """Close the connection pool (safe to call more than once)."""
