@@ -10,7 +10,6 @@ import contextlib
 import math
 import mimetypes
 import os
-import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -20,9 +19,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from r2async._md5_check import comparable_md5, confirm_md5
+from r2async._options import NOT_GIVEN
+
 from ._locations import Local, Location, Remote
 from ._progress import FileProgress, Progress
 from ._session import PART_CONCURRENCY, Session
+from ._writer import FileWriter
 
 if TYPE_CHECKING:
     from r2async import ObjectMetadata, R2Client
@@ -125,13 +128,17 @@ def parse_mtime(value: str | None) -> int | None:
     return int(number * 10**9)
 
 
-def _restore_mtime(path: str, head: ObjectMetadata) -> None:
+def _mtime_ns(head: ObjectMetadata) -> int | None:
     # The file gets the object's recorded mtime (from an r2async upload), else its
     # LastModified, so `sync` back from R2 can tell it is unchanged.
     mtime_ns = parse_mtime(head.metadata.get(MTIME_KEY))
     if mtime_ns is None and head.last_modified is not None:
         mtime_ns = int(head.last_modified.timestamp()) * 10**9
-    restore_mtime_ns(path, mtime_ns)
+    return mtime_ns
+
+
+def _restore_mtime(path: str, head: ObjectMetadata) -> None:
+    restore_mtime_ns(path, _mtime_ns(head))
 
 
 def restore_mtime_ns(path: str, mtime_ns: int | None) -> None:
@@ -187,6 +194,8 @@ class Engine:
         # Directories this run made or found: one makedirs per directory, not per file.
         self._directories: set[str] = set()
         self.bytes_done = 0
+        # Worker threads writing small downloaded objects, started by the first one.
+        self._writer: FileWriter | None = None
 
     @property
     def threshold(self) -> int:
@@ -222,6 +231,10 @@ class Engine:
                     tg.start_soon(worker)
         finally:
             self.progress.close()
+            if self._writer is not None:
+                # Writes whose callers were cancelled finish (whole files, never partial).
+                self._writer.close()
+                self._writer = None
         return succeeded
 
     async def _run_one(self, job: Job) -> bool:
@@ -341,23 +354,36 @@ class Engine:
         return result.content_length or 0
 
     async def _download_small(self, src: Remote, path: str, tracker: FileProgress) -> int:
-        # One GET into memory (get_object compares it with a plain-MD5 ETag, and raises
-        # IntegrityError unless the object is multipart), then written and renamed with no
-        # await in between: cancellation cannot leave a partial file, and a small object
-        # skips download_file's worker-thread hops (most of its CPU on 2,000 files).
-        result = await self.client.get_object(src.bucket, src.key)
+        # One GET into memory, then one worker-thread hand-off (cli/_writer.py) that compares
+        # the body with a plain-MD5 ETag and writes, renames and dates the file: that work
+        # (most of a small object's cost on the loop) spreads over the cores, and the loop
+        # skips download_file's several hand-offs per object. The comparison is get_object's
+        # own (r2async._md5_check): a mismatch is IntegrityError unless a HEAD shows the
+        # object is multipart, and a failed check writes nothing.
+        result = await self.client.get_object(src.bucket, src.key, verify_md5=False)
         data = result.body
-        directory, name = os.path.split(path)
-        tmp = os.path.join(directory, f".{name}.r2async-{secrets.token_hex(4)}.part")
-        try:
-            with open(tmp, "wb") as f:  # noqa: ASYNC230 (<= 1 MiB, no await until renamed)
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
-        _restore_mtime(path, result)
+        expected = comparable_md5(result.etag, sse_c=False)
+        mtime_ns = _mtime_ns(result)
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = FileWriter()
+        digest = await writer.write(path, data, mtime_ns, expected)
+        if digest is not None:
+            assert expected is not None and result.etag is not None
+            await confirm_md5(
+                self.client,
+                src.bucket,
+                src.key,
+                etag=result.etag,
+                expected=expected,
+                digest=digest,
+                size=len(data),
+                headers=None,
+                timeout=NOT_GIVEN,
+            )
+            # A multipart object (its ETag is no MD5 of the bytes): kept unverified, as
+            # get_object and download_file keep it.
+            await writer.write(path, data, mtime_ns, None)
         tracker(len(data), len(data))
         return len(data)
 
