@@ -133,3 +133,25 @@ def test_a_matching_body_sends_no_head(tmp_path: Path) -> None:
     done, output = download(client, tmp_path / "f.bin")
     assert len(done) == 1 and output.failures == [] and client.heads == []
     assert (tmp_path / "f.bin").read_bytes() == b"body"
+
+
+def test_a_write_whose_caller_was_cancelled_before_it_began_is_skipped(tmp_path: Path) -> None:
+    import queue
+
+    from r2async.cli._writer import _work
+
+    loop = asyncio.new_event_loop()
+    try:
+        cancelled: asyncio.Future[str | None] = loop.create_future()
+        cancelled.cancel()
+        pending: asyncio.Future[str | None] = loop.create_future()
+        items: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        items.put((loop, cancelled, str(tmp_path / "skipped"), b"a", None, None))
+        items.put((loop, pending, str(tmp_path / "written"), b"b", None, None))
+        items.put(None)
+        _work(items)  # in this thread: returns at the None
+        loop.run_until_complete(asyncio.sleep(0))  # runs the call_soon_threadsafe callbacks
+        assert pending.result() is None
+    finally:
+        loop.close()
+    assert os.listdir(tmp_path) == ["written"]

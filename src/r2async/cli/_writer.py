@@ -137,6 +137,10 @@ def _work(items: queue.SimpleQueue[_Item | None]) -> None:
     while (item := items.get()) is not None:
         loop, future, path, data, mtime_ns, expected_md5 = item
         del item
+        if future.cancelled():
+            # Its caller is gone (Ctrl-C) before the write began: nothing is written. (A
+            # read of the future's state; cancelled a moment later, the file is written whole.)
+            continue
         try:
             outcome: object = write_file(path, data, mtime_ns, expected_md5)
             failed = False
