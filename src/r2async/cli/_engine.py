@@ -7,10 +7,10 @@ A missing bucket fails the remaining objects of that bucket without sending thei
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import mimetypes
 import os
-import secrets
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -20,9 +20,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from r2async._md5_check import comparable_md5, confirm_md5
+from r2async._options import NOT_GIVEN
+
 from ._locations import Local, Location, Remote
 from ._progress import FileProgress, Progress
 from ._session import PART_CONCURRENCY, Session
+from ._writer import FileWriter
 
 if TYPE_CHECKING:
     from r2async import ObjectMetadata, R2Client
@@ -36,10 +40,12 @@ SINGLE_PUT_THRESHOLD = 16 * 1024**2
 MAX_PARTS = 10_000
 SMALL_FILE = 1024 * 1024
 MAX_BIG_OBJECTS = 4
-# Above either, a transfer uses the bulk (aiohttp) transport: its import costs ~0.1-0.2 s of
-# start-up, and it saves ~0.3-1 ms of CPU per small object and a third per GiB downloaded
-# (2,000 files of 4-256 KiB: 2.6 s CPU up, 4.0 s down, against 3.2 s and 6.6 s on httpx).
-BULK_OBJECTS = 64
+# Above either, a transfer uses the bulk (aiohttp) transport. Its import costs ~1 G
+# instructions (~0.3 s of CPU: aiohttp's modules and the CA bundles it and the shared TLS
+# context load) and it saves ~1 M instructions per small object against httpx (valgrind:
+# 2,000 files of 4-256 KiB, 8.7 G against 9.8 G; 500 files, 4.0 G against 3.6 G; equal CPU
+# time at about 500 files).
+BULK_OBJECTS = 500
 BULK_BYTES = 64 * 1024 * 1024
 
 
@@ -125,13 +131,17 @@ def parse_mtime(value: str | None) -> int | None:
     return int(number * 10**9)
 
 
-def _restore_mtime(path: str, head: ObjectMetadata) -> None:
+def _mtime_ns(head: ObjectMetadata) -> int | None:
     # The file gets the object's recorded mtime (from an r2async upload), else its
     # LastModified, so `sync` back from R2 can tell it is unchanged.
     mtime_ns = parse_mtime(head.metadata.get(MTIME_KEY))
     if mtime_ns is None and head.last_modified is not None:
         mtime_ns = int(head.last_modified.timestamp()) * 10**9
-    restore_mtime_ns(path, mtime_ns)
+    return mtime_ns
+
+
+def _restore_mtime(path: str, head: ObjectMetadata) -> None:
+    restore_mtime_ns(path, _mtime_ns(head))
 
 
 def restore_mtime_ns(path: str, mtime_ns: int | None) -> None:
@@ -187,6 +197,8 @@ class Engine:
         # Directories this run made or found: one makedirs per directory, not per file.
         self._directories: set[str] = set()
         self.bytes_done = 0
+        # Worker threads writing small downloaded objects, started by the first one.
+        self._writer: FileWriter | None = None
 
     @property
     def threshold(self) -> int:
@@ -216,12 +228,22 @@ class Engine:
                 if await self._run_one(job):
                     succeeded.append(job)
 
+        # Everything imported and planned so far outlives the transfers: kept out of the
+        # collector's passes meanwhile, which otherwise walk it again and again (-2% of the
+        # CPU of 500 small downloads, valgrind); given back afterwards (main() may be called
+        # in a longer-lived process).
+        gc.freeze()
         try:
             async with anyio.create_task_group() as tg:
                 for _ in range(min(self.session.concurrency, len(jobs))):
                     tg.start_soon(worker)
         finally:
+            gc.unfreeze()
             self.progress.close()
+            if self._writer is not None:
+                # Writes whose callers were cancelled finish (whole files, never partial).
+                self._writer.close()
+                self._writer = None
         return succeeded
 
     async def _run_one(self, job: Job) -> bool:
@@ -341,23 +363,36 @@ class Engine:
         return result.content_length or 0
 
     async def _download_small(self, src: Remote, path: str, tracker: FileProgress) -> int:
-        # One GET into memory (get_object compares it with a plain-MD5 ETag, and raises
-        # IntegrityError unless the object is multipart), then written and renamed with no
-        # await in between: cancellation cannot leave a partial file, and a small object
-        # skips download_file's worker-thread hops (most of its CPU on 2,000 files).
-        result = await self.client.get_object(src.bucket, src.key)
+        # One GET into memory, then one worker-thread hand-off (cli/_writer.py) that compares
+        # the body with a plain-MD5 ETag and writes, renames and dates the file: that work
+        # (most of a small object's cost on the loop) spreads over the cores, and the loop
+        # skips download_file's several hand-offs per object. The comparison is get_object's
+        # own (r2async._md5_check): a mismatch is IntegrityError unless a HEAD shows the
+        # object is multipart, and a failed check writes nothing.
+        result = await self.client.get_object(src.bucket, src.key, verify_md5=False)
         data = result.body
-        directory, name = os.path.split(path)
-        tmp = os.path.join(directory, f".{name}.r2async-{secrets.token_hex(4)}.part")
-        try:
-            with open(tmp, "wb") as f:  # noqa: ASYNC230 (<= 1 MiB, no await until renamed)
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-            raise
-        _restore_mtime(path, result)
+        expected = comparable_md5(result.etag, sse_c=False)
+        mtime_ns = _mtime_ns(result)
+        writer = self._writer
+        if writer is None:
+            writer = self._writer = FileWriter()
+        digest = await writer.write(path, data, mtime_ns, expected)
+        if digest is not None:
+            assert expected is not None and result.etag is not None
+            await confirm_md5(
+                self.client,
+                src.bucket,
+                src.key,
+                etag=result.etag,
+                expected=expected,
+                digest=digest,
+                size=len(data),
+                headers=None,
+                timeout=NOT_GIVEN,
+            )
+            # A multipart object (its ETag is no MD5 of the bytes): kept unverified, as
+            # get_object and download_file keep it.
+            await writer.write(path, data, mtime_ns, None)
         tracker(len(data), len(data))
         return len(data)
 
