@@ -232,8 +232,7 @@ class ObjectBody:
         expected = self._expected
         if expected is not None:
             if self.received >= expected:
-                if self._reader is None:
-                    await self._end_of_chunks()
+                await self._end_of_body()
                 return 0
             if len(buffer) > expected - self.received:
                 buffer = buffer[: expected - self.received]
@@ -256,15 +255,20 @@ class ObjectBody:
             await self._resume(cut)
         raise AssertionError("unreachable: the resume budget bounds the passes")
 
-    async def _end_of_chunks(self) -> None:
-        # The declared length arrived: the chunks must end here (the transport then ends the
-        # message, and its connection can be reused); one more is refused.
+    async def _end_of_body(self) -> None:
+        # The declared length arrived: the body must end here (the transport then ends the
+        # message, and its connection can be reused; for a Content-Length body it already
+        # has, without I/O); a byte more is refused.
+        reader = self._reader
         try:
-            chunk = await self._chunks.__anext__()
+            if reader is not None:
+                more = await reader(memoryview(bytearray(1)))
+            else:
+                more = len(await self._chunks.__anext__())
         except (StopAsyncIteration, httpx.TransportError):
             # (A failure past the last byte loses nothing; the connection is not reused.)
             return
-        if chunk:  # httpx yields no empty chunks
+        if more:  # httpx yields no empty chunks
             raise IntegrityError(
                 f"GetObject: received more than the {self._expected} bytes of {self._key!r} "
                 "its Content-Length declared"
