@@ -206,6 +206,8 @@ async def _work(job: dict[str, Any]) -> dict[str, Any]:
             stats = pstats.Stats(prof, stream=sys.stderr).sort_stats("tottime")
             stats.print_stats(int(job["profile"]))
             stats.sort_stats("cumulative").print_stats(int(job["profile"]))
+            if os.environ.get("BENCH_PROFILE_CALLS"):
+                stats.sort_stats("ncalls").print_stats(int(job["profile"]))
             return {"n": n}
         rss0 = _rss_mib()
         peak0 = _peak_mib()
