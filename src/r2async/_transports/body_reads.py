@@ -32,7 +32,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpcore
 import httpx
 
 # Places the next bytes of a body in a buffer: how many (0 at the end).
@@ -96,10 +95,6 @@ class _Reader:
     async def __call__(self, buffer: memoryview) -> int:
         try:
             return await self._read(buffer)
-        except httpcore.ReadTimeout as exc:
-            raise httpx.ReadTimeout(str(exc), request=self._request) from exc
-        except httpcore.ReadError as exc:
-            raise httpx.ReadError(str(exc), request=self._request) from exc
         except Exception as exc:
             mapped = _httpx_error(type(exc))
             if mapped is None:
@@ -108,6 +103,8 @@ class _Reader:
 
 
 def _httpx_error(cls: type[BaseException]) -> type[httpx.TransportError] | None:
+    # By module and name, so that importing this module does not import httpcore (nor,
+    # through it, anyio) before a request needs them.
     try:
         return _MAPPED[cls]
     except KeyError:
