@@ -6,25 +6,25 @@ manager, and, over TLS, gives back one TLS record (at most 16 KiB) per read. Pro
 HTTPS on a 256 MiB body (benchmarks/bench_large_bodies.py), that read path was more than
 half the client's CPU: 4.9 CPU-s per GiB, where aiohttp on asyncio's own TLS needs 1.9.
 
-Here a connection is an ``asyncio.BufferedProtocol``: asyncio's transport reads the socket
-(256 KiB per read) and, over TLS, decrypts everything available in one go, into a buffer the
-protocol hands it. Two ways to read:
+Here a connection is an ``asyncio.Protocol``: asyncio's transport reads the socket (256 KiB
+per read) and, over TLS, decrypts everything available in one go. Two ways to read:
 
-* ``read(max_bytes)`` (httpcore's, for heads and for bodies read as chunks): the bytes are
-  received into a scratch buffer (one per thread: asyncio fills it and reports it filled
-  in one step, with nothing in between) and queued as ``bytes``; a queued chunk is handed
-  over untouched (split only to honour ``max_bytes``), without arming any timer when data
-  is already there. Reading pauses once 2 MiB are queued, so memory per connection stays
-  bounded whatever the reader's pace.
+* ``read(max_bytes)`` (httpcore's, for heads and for bodies read as chunks): the protocol
+  queues the chunks as they come; a queued chunk is handed over untouched (split only to
+  honour ``max_bytes``), without arming any timer when data is already there. Reading
+  pauses once 2 MiB are queued, so memory per connection stays bounded whatever the
+  reader's pace.
 * ``read_into(buffer)`` (for bodies of known length, ``direct_body``): the bytes already
-  queued are moved into the reader's buffer, and the rest are received straight into it:
-  over plain TCP by the socket's ``recv_into``, over TLS by ``SSLObject.read`` into it, so
-  no intermediate ``bytes`` object exists at all. (With a plain ``asyncio.Protocol``,
-  CPython's TLS layer reads each record into new ``bytes`` of up to 256 KiB and joins
-  them; it decrypts into the app's buffer only for a ``BufferedProtocol``.) The reader is
-  woken once, when its buffer is full or the connection ends, and one timer covers the
-  whole wait (re-armed only if it fires while bytes are still coming). The memory is the
-  reader's buffer, which it sized; nothing is queued while it waits.
+  queued are moved into the reader's buffer, and while the reader waits for the rest, the
+  transport's protocol is a ``BufferedProtocol`` (``_Placing``) that has them received
+  straight into it: over plain TCP by the socket's ``recv_into``, over TLS by
+  ``SSLObject.read`` into it, so no intermediate ``bytes`` object exists at all. (With a
+  plain ``asyncio.Protocol``, CPython's TLS layer reads each record into new ``bytes`` of
+  up to 256 KiB and joins them; it decrypts into the app's buffer only for a
+  ``BufferedProtocol``.) The reader is woken once, when its buffer is full or the
+  connection ends, and one timer covers the whole wait (re-armed only if it fires while
+  bytes are still coming). Nothing is queued while it waits: the memory is the reader's
+  buffer, which it sized.
 
 The pool uses it under asyncio only (httpcore's anyio backend under trio stays as it was);
 errors are httpcore's, as its anyio backend raises them (``ConnectError``,
@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
-import threading
 import time
 from collections import deque
 from collections.abc import Iterable
@@ -50,10 +49,6 @@ _HIGH_WATER = 2 * 1024 * 1024
 _LOW_WATER = 512 * 1024
 # Loop passes a close waits for the socket to be released (TLS takes two or three).
 _CLOSE_PASSES = 8
-# The most received at once into the scratch buffer (what asyncio's transports read per call).
-_RECV_SIZE = 256 * 1024
-
-_local = threading.local()
 _monotonic = time.monotonic
 
 
@@ -130,18 +125,12 @@ class _Timer:
             self._handle = None
 
 
-def _scratch() -> memoryview:
-    """This thread's receive buffer for bytes no reader placed (see ``get_buffer``)."""
-    try:
-        view: memoryview = _local.view
-    except AttributeError:
-        view = _local.view = memoryview(bytearray(_RECV_SIZE))
-    return view
+class _Protocol(asyncio.Protocol):
+    """Queues what a connection receives; wakes the one reader or writer waiting.
 
-
-class _Protocol(asyncio.BufferedProtocol):
-    """Receives a connection's bytes into a reader's buffer, or queues them; wakes the one
-    reader or writer waiting."""
+    While a ``read_into`` waits, its companion :class:`_Placing` is the transport's protocol
+    instead, and places the bytes in the reader's buffer.
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -159,8 +148,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self.target: memoryview | None = None
         self.filled = 0
         self.progress = 0.0
-        # Whether get_buffer handed out the target (else the scratch buffer).
-        self.into_target = False
+        self.placing = _Placing(self)
         # A read timed out after it had placed bytes (it returned them): the next read raises.
         self.timed_out: BaseException | None = None
         # A read was abandoned (cancelled) after placing bytes nobody received: the stream
@@ -171,33 +159,28 @@ class _Protocol(asyncio.BufferedProtocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        # Called by asyncio right before it reads the socket (recv_into) or decrypts a TLS
-        # record (SSLObject.read into the buffer), and followed at once by buffer_updated:
-        # nothing else runs in between, so one scratch buffer per thread serves every
-        # connection. Never empty: the reader's target is dropped as soon as it is full.
-        target = self.target
-        if target is not None:
-            self.into_target = True
-            return target[self.filled :]
-        self.into_target = False
-        return _scratch()
-
-    def buffer_updated(self, nbytes: int) -> None:
-        if self.into_target:
-            self.filled += nbytes
-            self.progress = _monotonic()
-            target = self.target
-            if target is not None and self.filled >= len(target):
-                self.target = None  # full: later bytes are queued
-                self._wake_reader()
-            return
-        self.chunks.append(bytes(_scratch()[:nbytes]))
-        self.queued += nbytes
+    def data_received(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.queued += len(data)
         if self.queued > _HIGH_WATER and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
         self._wake_reader()
+
+    def place(self, target: memoryview, filled: int) -> None:
+        """Have the bytes received from now on placed in ``target`` (after ``filled`` bytes)."""
+        self.target = target
+        self.filled = filled
+        self.progress = _monotonic()
+        assert self.transport is not None
+        self.transport.set_protocol(self.placing)
+
+    def unplace(self) -> None:
+        """Queue received bytes again (the reader's buffer is never written after this)."""
+        self.target = None
+        transport = self.transport
+        if transport is not None and transport.get_protocol() is self.placing:
+            transport.set_protocol(self)
 
     def eof_received(self) -> bool | None:
         self.eof = True
@@ -209,7 +192,7 @@ class _Protocol(asyncio.BufferedProtocol):
         # Without its traceback: the frames of asyncio's read path may hold a view of a
         # reader's buffer, which must not stay exported for as long as the error is kept.
         self.error = exc.with_traceback(None) if exc is not None else None
-        self.target = None
+        self.target = None  # nothing more is placed (the reader's finally unplaces)
         self.can_write = True
         self._wake_reader()
         waiter, self.write_waiter = self.write_waiter, None
@@ -267,6 +250,53 @@ class _Protocol(asyncio.BufferedProtocol):
         waiter, self.read_waiter = self.read_waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class _Placing(asyncio.BufferedProtocol):
+    """A connection's protocol while a reader waits in ``read_into``: asyncio's transport
+    receives (over TLS, decrypts) into the reader's buffer itself; everything else is
+    :class:`_Protocol`'s.
+
+    Why a second object rather than one ``BufferedProtocol`` throughout: bytes no reader
+    waits for are best received as asyncio does for a plain protocol (a new ``bytes`` per
+    socket read, filled by the kernel: no copy of ours), and a transport takes the one way
+    or the other from the type of its protocol (``set_protocol``, asyncio's public way to
+    change it; CPython's TLS layer and the socket transport both re-check it there).
+    """
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: _Protocol) -> None:
+        self.main = main
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # Never empty: once the target is full, the queuing protocol is back in place
+        # (buffer_updated) before the transport reads again.
+        main = self.main
+        target = main.target
+        assert target is not None
+        return target[main.filled :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        main = self.main
+        main.filled += nbytes
+        main.progress = _monotonic()
+        target = main.target
+        if target is None or main.filled >= len(target):
+            main.unplace()  # later bytes are queued
+            main._wake_reader()
+
+    def eof_received(self) -> bool | None:
+        return self.main.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.main.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.main.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.main.resume_writing()
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -331,19 +361,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         p = self._protocol
         if p.broken or p.timed_out is not None:
             self._check()
+        if p.read_waiter is not None:
+            raise httpcore.ReadError("another read is already waiting on this stream")
         want = len(buffer)
         n = p.take_into(buffer) if p.chunks else 0
         if n == want or p.eof or p.lost:
             if not n and p.error is not None:
                 raise httpcore.ReadError(str(p.error) or type(p.error).__name__) from p.error
             return n
-        if p.read_waiter is not None:
-            raise httpcore.ReadError("another read is already waiting on this stream")
         loop = asyncio.get_running_loop()
         waiter = p.read_waiter = loop.create_future()
-        p.target = buffer
-        p.filled = n
-        p.progress = _monotonic()
+        p.place(buffer, n)
         timer = _Timer(loop, waiter, p, timeout, deadline)
         try:
             await waiter
@@ -363,7 +391,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 p.broken = True
             raise
         finally:
-            p.target = None
+            p.unplace()
             timer.cancel()
             if p.read_waiter is waiter:
                 p.read_waiter = None

@@ -80,6 +80,11 @@ async def peer(
         await p.close()
 
 
+def _queuing(stream: AsyncioStream) -> bool:
+    """Whether the queuing protocol (not the one placing bytes in a reader's buffer) is in place."""
+    return stream._transport.get_protocol() is stream._protocol
+
+
 async def _open(peer: tuple[Peer, ssl.SSLContext | None], script: Script) -> AsyncioStream:
     return await peer[0].connect(script, peer[1])
 
@@ -104,8 +109,10 @@ async def test_the_buffer_is_filled_whole_with_the_bytes_in_order(
     n = await stream.read_into(memoryview(buffer), timeout=10)
     assert n == len(DATA)
     assert buffer == DATA
-    # Nothing was held back or queued behind the reader's back.
+    # Nothing was held back or queued behind the reader's back, and the queuing protocol is
+    # the transport's again.
     assert stream._protocol.queued == 0
+    assert _queuing(stream)
     await stream.aclose()
 
 
@@ -189,6 +196,8 @@ async def test_a_timeout_after_some_bytes_hands_them_out_then_raises(
     await asyncio.sleep(0.8)
     # Never written to after the call returned: the late bytes went to the queue.
     assert buffer[300:] == b"\xee" * 700
+    assert _queuing(stream)
+    assert stream._protocol.queued == 300
     with pytest.raises(httpcore.ReadTimeout):
         await stream.read_into(memoryview(buffer), timeout=5)
     with pytest.raises(httpcore.ReadTimeout):
@@ -244,6 +253,7 @@ async def test_a_read_cancelled_after_placing_bytes_leaves_the_stream_unusable(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert _queuing(stream)
     # Those 100 bytes are lost to the message: no later read may pretend otherwise, and the
     # pool sees the connection as unusable.
     assert stream.get_extra_info("is_readable") is True
@@ -318,7 +328,7 @@ async def test_two_readers_at_once_are_refused(peer: tuple[Peer, ssl.SSLContext 
     await stream.aclose()
 
 
-async def test_reads_queue_through_one_scratch_buffer_and_keep_their_bounds(
+async def test_without_a_reader_bytes_are_queued_within_bounds(
     peer: tuple[Peer, ssl.SSLContext | None],
 ) -> None:
     # Without a reader, bytes are queued (paused above the high-water mark), as before.
