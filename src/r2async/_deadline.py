@@ -19,6 +19,7 @@ import httpx
 
 from ._exceptions import DeadlineExceededError
 from ._response import safe_url
+from ._transports.body_reads import ReadInto, find_reader
 
 # Timers may fire a hair before the instant they were set for.
 SLACK = 0.005
@@ -100,6 +101,35 @@ class DeadlineStream(httpx.AsyncByteStream):
             raise
         self._received += len(chunk)
         return chunk
+
+    def direct_reader(self, request: httpx.Request) -> ReadInto | None:
+        """The inner body's reader into a buffer (``body_reads``), held to the deadline.
+
+        None when this stream bounds each read itself (a transport that does not enforce
+        the deadline): such a transport places no bytes in a caller's buffer anyway.
+
+        Args:
+            request: the request the body answers.
+        """
+        if self._enforce:
+            return None
+        inner = find_reader(self._inner, request)
+        if inner is None:
+            return None
+
+        async def readinto(buffer: memoryview) -> int:
+            try:
+                n = await inner(buffer)
+            except httpx.TimeoutException as exc:
+                if passed(self._at):
+                    raise deadline_error(
+                        self._operation, self._method, self._url, self._deadline, self._received
+                    ) from exc
+                raise
+            self._received += n
+            return n
+
+        return readinto
 
     async def aclose(self) -> None:
         await self._inner.aclose()

@@ -51,6 +51,7 @@ from ._exceptions import (
 from ._headers import HeaderMap, request_id
 from ._response import add_note, describe, detached, safe_url, scrub
 from ._send import send
+from ._transports.body_reads import body_reader
 
 if TYPE_CHECKING:
     from ._options import TimeoutTypes
@@ -155,6 +156,10 @@ class ObjectBody:
         self.received = 0  # bytes handed out so far
         self.resumes = 0  # resumed requests sent so far
         self._chunks: AsyncIterator[bytes] = response.aiter_raw()
+        # Places body bytes in a caller's buffer, where the transport can (body_reads).
+        self._reader = body_reader(response)
+        # Bytes of a chunk that did not fit a readinto buffer.
+        self._leftover: memoryview | None = None
         self._first = response
         self._expected = expected_length(response)
         if self._expected is None and response.status_code == 206:
@@ -171,6 +176,10 @@ class ObjectBody:
         return self
 
     async def __anext__(self) -> bytes:
+        leftover = self._leftover
+        if leftover is not None:
+            self._leftover = None
+            return bytes(leftover)
         # Bounded: each pass returns, raises, or spends at least one resume of the budget.
         for _ in range(self._max_resumes + 2):
             try:
@@ -199,6 +208,95 @@ class ObjectBody:
         raise AssertionError("unreachable: the resume budget bounds the passes")
 
     @property
+    def direct_reads(self) -> bool:
+        """Whether ``readinto`` has the transport place the bytes (else it copies chunks)."""
+        return self._reader is not None
+
+    async def readinto(self, buffer: memoryview) -> int:
+        """The next bytes of the body placed in ``buffer`` (at least one; 0 at its end).
+
+        Cuts are resumed as when iterating, and the same checks apply; the bytes come
+        straight from the transport where it can place them (``direct_reads``), else from
+        the response's chunks, copied (what does not fit is kept for the next call).
+
+        Args:
+            buffer: a writable, byte-formatted view, not empty.
+        """
+        leftover = self._leftover
+        if leftover is not None:
+            n = min(len(leftover), len(buffer))
+            buffer[:n] = leftover[:n]
+            self._leftover = leftover[n:] if n < len(leftover) else None
+            self.received += n
+            return n
+        expected = self._expected
+        if expected is not None:
+            if self.received >= expected:
+                await self._end_of_body()
+                return 0
+            if len(buffer) > expected - self.received:
+                buffer = buffer[: expected - self.received]
+        # Bounded: each pass returns, raises, or spends at least one resume of the budget.
+        for _ in range(self._max_resumes + 2):
+            try:
+                n = await self._place(buffer)
+            except httpx.TransportError as exc:
+                cut = self._cut(exc)
+            else:
+                if n or expected is None or self.received >= expected:
+                    self.received += n
+                    return n
+                cut = APIConnectionError(
+                    f"GetObject: the body of {self._key!r} ended after {self.received} of "
+                    f"{expected} bytes",
+                    method="GET",
+                    url=safe_url(self.response.url),
+                )
+            await self._resume(cut)
+        raise AssertionError("unreachable: the resume budget bounds the passes")
+
+    async def _end_of_body(self) -> None:
+        # The declared length arrived: the body must end here (the transport then ends the
+        # message, and its connection can be reused; for a Content-Length body it already
+        # has, without I/O); a byte more is refused.
+        reader = self._reader
+        try:
+            if reader is not None:
+                more = await reader(memoryview(bytearray(1)))
+            else:
+                more = len(await self._chunks.__anext__())
+        except (StopAsyncIteration, httpx.TransportError):
+            # (A failure past the last byte loses nothing; the connection is not reused.)
+            return
+        if more:  # httpx yields no empty chunks
+            raise IntegrityError(
+                f"GetObject: received more than the {self._expected} bytes of {self._key!r} "
+                "its Content-Length declared"
+            )
+
+    async def _place(self, buffer: memoryview) -> int:
+        # One read of the current response into ``buffer``: by the transport, or a chunk
+        # copied in (past the declared length refused before a byte of it is kept).
+        reader = self._reader
+        if reader is not None:
+            return await reader(buffer)
+        try:
+            chunk = await self._chunks.__anext__()
+        except StopAsyncIteration:
+            return 0
+        expected = self._expected
+        if expected is not None and self.received + len(chunk) > expected:
+            raise IntegrityError(
+                f"GetObject: received more than the {expected} bytes of {self._key!r} its "
+                "Content-Length declared"
+            )
+        n = min(len(chunk), len(buffer))
+        buffer[:n] = memoryview(chunk)[:n]
+        if n < len(chunk):
+            self._leftover = memoryview(chunk)[n:]
+        return n
+
+    @property
     def remaining(self) -> int | None:
         """The bytes still to come, as declared (None: unknown)."""
         if self._expected is None:
@@ -207,9 +305,14 @@ class ObjectBody:
 
     async def read(self) -> bytes:
         """The whole remaining body (in one buffer of the declared size: no join)."""
-        out = BodyBuffer(self.remaining)
-        async for chunk in self:
-            out.add(chunk)
+        remaining = self.remaining
+        out = BodyBuffer(remaining)
+        if remaining:
+            # Placed in the buffer itself (by the transport where it can).
+            await out.fill(self.readinto)
+        else:
+            async for chunk in self:
+                out.add(chunk)
         return out.value()
 
     async def aclose(self) -> None:
@@ -294,6 +397,7 @@ class ObjectBody:
                 await self.aclose()
                 raise
             self._chunks = response.aiter_raw()
+            self._reader = body_reader(response)
             return
         raise AssertionError("unreachable: the resume budget bounds the attempts")
 

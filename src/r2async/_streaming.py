@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import deque
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from types import TracebackType
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
+from ._collect import BodyBuffer, release_view
 from ._resume import ObjectBody, Reopen
 
 if TYPE_CHECKING:
@@ -165,8 +167,12 @@ class ObjectStream:
             raise RuntimeError("the stream was already read; open a new one")
         self._consumed = True
         body = self._body
+        size = chunk_size or self.chunk_size
+        chunks: AsyncIterator[bytes] = (
+            _FilledChunks(body, size) if body.direct_reads else _Rechunker(body, size)
+        )
         try:
-            async for chunk in _Rechunker(body, chunk_size or self.chunk_size):
+            async for chunk in chunks:
                 self._received += len(chunk)
                 yield chunk
         finally:
@@ -176,12 +182,75 @@ class ObjectStream:
 
     async def read(self) -> bytes:
         """Read the whole remaining body into memory."""
-        from ._collect import BodyBuffer
-
-        out = BodyBuffer(self._body.remaining if self._body is not None else None)
+        body = self._body
+        if body is None:
+            raise RuntimeError("use 'async with r2.stream_object(...) as stream' first")
+        remaining = body.remaining
+        out = BodyBuffer(remaining)
+        if remaining and not self._consumed:
+            # Into one buffer, in place (the same ownership as iter_bytes).
+            self._consumed = True
+            try:
+                await out.fill(body.readinto)
+            finally:
+                await body.aclose()
+            self._received += out.received
+            return out.value()
         async for chunk in self.iter_bytes():
             out.add(chunk)
         return out.value()
+
+
+class _FilledChunks:
+    """The body in chunks of exactly ``size`` bytes (the last one may be shorter), each
+    received in place by the transport (``ObjectBody.readinto``).
+
+    Each chunk is a ``bytes`` object allocated at its size and filled through a writable
+    view (``BytesIO.getbuffer()`` of the only reference: no copy), so no byte is copied
+    by Python on the way and no join is needed. A class rather than an async generator,
+    like ``_Rechunker``.
+    """
+
+    def __init__(self, body: ObjectBody, size: int) -> None:
+        self._body = body
+        self._size = size
+
+    def __aiter__(self) -> _FilledChunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        body = self._body
+        remaining = body.remaining
+        want = self._size if remaining is None else min(self._size, remaining)
+        if not want:
+            # Declared length reached: the body confirms its end (no I/O when complete).
+            tail = bytearray(1)
+            if not await body.readinto(memoryview(tail)):
+                raise StopAsyncIteration
+            return bytes(tail)
+        buf = io.BytesIO(bytes(want))
+        whole = buf.getbuffer()
+        pos = 0
+        try:
+            while pos < want:  # each pass places at least one byte, or ends
+                view = whole[pos:]
+                try:
+                    n = await body.readinto(view)
+                finally:
+                    release_view(view)
+                if not n:
+                    break
+                pos += n
+        finally:
+            release_view(whole)
+        if not pos:
+            raise StopAsyncIteration
+        if pos < want:
+            try:
+                buf.truncate(pos)
+            except BufferError:  # pragma: no cover - a view held by a failed read's frames
+                return bytes(buf.getbuffer()[:pos])
+        return buf.getvalue()
 
 
 class _Rechunker:

@@ -186,13 +186,16 @@ class ObjectMethods(_ClientBase):
         )
         try:
             cap = spec.max_body
-            if cap is None:
-                body = await reader.read()
-            else:
+            if cap is not None:
                 # max_size=: refused on the declared length before any byte is read, and
                 # again as bytes arrive (resumed ones included).
                 refuse_over_cap(response.headers, spec, cap)
-                body = await collect_capped(reader, spec, cap, reader.remaining)
+            remaining = reader.remaining
+            if cap is None or (remaining is not None and remaining <= cap):
+                # Never more than the declared length (the reader refuses more).
+                body = await reader.read()
+            else:
+                body = await collect_capped(reader, spec, cap, remaining)
         finally:
             await reader.aclose()
         if (

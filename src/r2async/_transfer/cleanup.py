@@ -30,6 +30,19 @@ def add_note(exc: BaseException, note: str) -> None:
         exc.__notes__ = notes  # type: ignore[attr-defined]
 
 
+def unwrapped(exc: BaseException) -> BaseException:
+    """The failure inside a task group's exception group (the first that is not a
+    cancellation), else ``exc`` itself."""
+    members = getattr(exc, "exceptions", None)
+    if not isinstance(members, tuple) or not callable(getattr(exc, "derive", None)):
+        return exc
+    cancelled = anyio.get_cancelled_exc_class()
+    for member in members:
+        if not isinstance(member, cancelled):
+            return unwrapped(member)
+    return members[0] if members else exc
+
+
 async def run_shielded(func: Callable[[], Awaitable[_T]]) -> _T:
     """Run ``func()`` to completion even if the caller is being cancelled.
 

@@ -22,7 +22,7 @@ import anyio.abc
 from .._construct import construct, fields_of
 from .._exceptions import IntegrityError
 from .._md5_check import comparable_md5, confirm_md5
-from .cleanup import close_shielded, run_shielded
+from .cleanup import close_shielded, run_shielded, unwrapped
 from .files import (
     RESUME_SUFFIX,
     fsync_dir,
@@ -122,18 +122,39 @@ async def download_file(
             nonlocal written
             pos = start
             crc = 0
-            try:
-                async for chunk in stream:
-                    check_chunk(pos, len(chunk), start, end, opts.key)
+            # One chunk is written (in a worker thread) while the next is read, so that the
+            # connection's reader is usually waiting when bytes arrive and the transport
+            # places them in its chunk directly (not queued, then copied). Writes stay in
+            # order (each waits for the one before: the part's CRC runs over them in order);
+            # at most two chunks per part are held.
+            wrote = anyio.Event()
+            wrote.set()
+
+            async def write(chunk: bytes, at: int, finished: anyio.Event) -> None:
+                nonlocal crc, written
+                try:
                     if track:
                         crc = await anyio.to_thread.run_sync(
-                            pwrite_crc, out_fd, chunk, pos, lock, crc
+                            pwrite_crc, out_fd, chunk, at, lock, crc
                         )
                     else:
-                        await anyio.to_thread.run_sync(pwrite, out_fd, chunk, pos, lock)
-                    pos += len(chunk)
+                        await anyio.to_thread.run_sync(pwrite, out_fd, chunk, at, lock)
                     written += len(chunk)
                     await progress.add(len(chunk))
+                finally:
+                    finished.set()
+
+            try:
+                async with anyio.create_task_group() as writes:
+                    async for chunk in stream:
+                        check_chunk(pos, len(chunk), start, end, opts.key)
+                        await wrote.wait()
+                        wrote = anyio.Event()
+                        writes.start_soon(write, chunk, pos, wrote)
+                        pos += len(chunk)
+            except BaseException as exc:
+                # The part's own failure, not the group anyio wraps it in.
+                raise unwrapped(exc) from None
             finally:
                 await close_shielded(stream)
             check_end(pos, start, end, opts.key)

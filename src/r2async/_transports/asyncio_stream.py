@@ -7,11 +7,24 @@ HTTPS on a 256 MiB body (benchmarks/bench_large_bodies.py), that read path was m
 half the client's CPU: 4.9 CPU-s per GiB, where aiohttp on asyncio's own TLS needs 1.9.
 
 Here a connection is an ``asyncio.Protocol``: asyncio's transport reads the socket (256 KiB
-per read) and, over TLS, decrypts everything available in one go, and the protocol queues
-the chunks as they come. ``read`` hands a queued chunk over untouched (split only to honour
-``max_bytes``), without arming any timer when data is already there; a timer is armed only
-for a read or a write that has to wait. Reading pauses once 2 MiB are queued, so memory per
-connection stays bounded whatever the reader's pace.
+per read) and, over TLS, decrypts everything available in one go. Two ways to read:
+
+* ``read(max_bytes)`` (httpcore's, for heads and for bodies read as chunks): the protocol
+  queues the chunks as they come; a queued chunk is handed over untouched (split only to
+  honour ``max_bytes``), without arming any timer when data is already there. Reading
+  pauses once 2 MiB are queued, so memory per connection stays bounded whatever the
+  reader's pace.
+* ``read_into(buffer)`` (for bodies of known length, ``direct_body``): the bytes already
+  queued are moved into the reader's buffer, and while the reader waits for the rest, the
+  transport's protocol is a ``BufferedProtocol`` (``_Placing``) that has them received
+  straight into it: over plain TCP by the socket's ``recv_into``, over TLS by
+  ``SSLObject.read`` into it, so no intermediate ``bytes`` object exists at all. (With a
+  plain ``asyncio.Protocol``, CPython's TLS layer reads each record into new ``bytes`` of
+  up to 256 KiB and joins them; it decrypts into the app's buffer only for a
+  ``BufferedProtocol``.) The reader is woken once, when its buffer is full or the
+  connection ends, and one timer covers the whole wait (re-armed only if it fires while
+  bytes are still coming). Nothing is queued while it waits: the memory is the reader's
+  buffer, which it sized.
 
 The pool uses it under asyncio only (httpcore's anyio backend under trio stays as it was);
 errors are httpcore's, as its anyio backend raises them (``ConnectError``,
@@ -24,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
+import time
 from collections import deque
 from collections.abc import Iterable
 from typing import Any
@@ -35,6 +49,7 @@ _HIGH_WATER = 2 * 1024 * 1024
 _LOW_WATER = 512 * 1024
 # Loop passes a close waits for the socket to be released (TLS takes two or three).
 _CLOSE_PASSES = 8
+_monotonic = time.monotonic
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:
@@ -54,8 +69,68 @@ async def _wait(waiter: asyncio.Future[None], timeout: float | None) -> None:
         handle.cancel()
 
 
+class _Timer:
+    """Ends a ``read_into`` wait: after ``timeout`` seconds without a byte, or at ``deadline``.
+
+    Armed once for the wait and re-armed only when it fires early (bytes arrived meanwhile,
+    which just note the time): no timer work per received chunk.
+    """
+
+    __slots__ = ("_deadline", "_handle", "_loop", "_protocol", "_timeout", "_waiter", "at_deadline")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        waiter: asyncio.Future[None],
+        protocol: _Protocol,
+        timeout: float | None,
+        deadline: float | None,
+    ) -> None:
+        self._loop = loop
+        self._waiter = waiter
+        self._protocol = protocol
+        self._timeout = timeout
+        self._deadline = deadline
+        self._handle: asyncio.TimerHandle | None = None
+        self.at_deadline = False
+        due = self._due()
+        if due is not None:
+            self._handle = loop.call_later(max(0.0, due - _monotonic()), self._fire)
+
+    def _due(self) -> float | None:
+        due = None if self._timeout is None else self._protocol.progress + self._timeout
+        deadline = self._deadline
+        if deadline is not None and (due is None or deadline <= due):
+            due = deadline
+            self.at_deadline = True
+        else:
+            self.at_deadline = False
+        return due
+
+    def _fire(self) -> None:
+        self._handle = None
+        if self._waiter.done():
+            return
+        due = self._due()
+        assert due is not None
+        now = _monotonic()
+        if now >= due:
+            self._waiter.set_exception(TimeoutError())
+        else:
+            self._handle = self._loop.call_later(due - now, self._fire)
+
+    def cancel(self) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+
+
 class _Protocol(asyncio.Protocol):
-    """Queues what a connection receives; wakes the one reader or writer waiting."""
+    """Queues what a connection receives; wakes the one reader or writer waiting.
+
+    While a ``read_into`` waits, its companion :class:`_Placing` is the transport's protocol
+    instead, and places the bytes in the reader's buffer.
+    """
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
@@ -68,6 +143,17 @@ class _Protocol(asyncio.Protocol):
         self.can_write = True
         self.read_waiter: asyncio.Future[None] | None = None
         self.write_waiter: asyncio.Future[None] | None = None
+        # A reader's buffer that received bytes go straight into (read_into), how much of it
+        # is filled, and when bytes last arrived in it (time.monotonic()).
+        self.target: memoryview | None = None
+        self.filled = 0
+        self.progress = 0.0
+        self.placing = _Placing(self)
+        # A read timed out after it had placed bytes (it returned them): the next read raises.
+        self.timed_out: BaseException | None = None
+        # A read was abandoned (cancelled) after placing bytes nobody received: the stream
+        # has lost its place in the message and can never be read (nor reused) again.
+        self.broken = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -81,6 +167,21 @@ class _Protocol(asyncio.Protocol):
             self.transport.pause_reading()
         self._wake_reader()
 
+    def place(self, target: memoryview, filled: int) -> None:
+        """Have the bytes received from now on placed in ``target`` (after ``filled`` bytes)."""
+        self.target = target
+        self.filled = filled
+        self.progress = _monotonic()
+        assert self.transport is not None
+        self.transport.set_protocol(self.placing)
+
+    def unplace(self) -> None:
+        """Queue received bytes again (the reader's buffer is never written after this)."""
+        self.target = None
+        transport = self.transport
+        if transport is not None and transport.get_protocol() is self.placing:
+            transport.set_protocol(self)
+
     def eof_received(self) -> bool | None:
         self.eof = True
         self._wake_reader()
@@ -88,7 +189,10 @@ class _Protocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True
-        self.error = exc
+        # Without its traceback: the frames of asyncio's read path may hold a view of a
+        # reader's buffer, which must not stay exported for as long as the error is kept.
+        self.error = exc.with_traceback(None) if exc is not None else None
+        self.target = None  # nothing more is placed (the reader's finally unplaces)
         self.can_write = True
         self._wake_reader()
         waiter, self.write_waiter = self.write_waiter, None
@@ -104,10 +208,95 @@ class _Protocol(asyncio.Protocol):
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
+    def take(self, max_bytes: int) -> bytes:
+        """The first queued chunk (at most ``max_bytes`` of it); there must be one."""
+        chunk = self.chunks[0]
+        if len(chunk) <= max_bytes:
+            self.chunks.popleft()
+        else:
+            self.chunks[0] = chunk[max_bytes:]
+            chunk = chunk[:max_bytes]
+        self._consumed(len(chunk))
+        return chunk
+
+    def take_into(self, view: memoryview) -> int:
+        """Move queued bytes into ``view``; how many."""
+        chunks = self.chunks
+        want = len(view)
+        n = 0
+        while chunks and n < want:  # bounded by the queued chunks
+            chunk = chunks[0]
+            k = len(chunk)
+            if k <= want - n:
+                chunks.popleft()
+                view[n : n + k] = chunk
+            else:
+                k = want - n
+                view[n:want] = memoryview(chunk)[:k]
+                chunks[0] = chunk[k:]
+            n += k
+        if n:
+            self._consumed(n)
+        return n
+
+    def _consumed(self, n: int) -> None:
+        self.queued -= n
+        if self.paused and self.queued < _LOW_WATER and not self.lost:
+            self.paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+
     def _wake_reader(self) -> None:
         waiter, self.read_waiter = self.read_waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
+
+
+class _Placing(asyncio.BufferedProtocol):
+    """A connection's protocol while a reader waits in ``read_into``: asyncio's transport
+    receives (over TLS, decrypts) into the reader's buffer itself; everything else is
+    :class:`_Protocol`'s.
+
+    Why a second object rather than one ``BufferedProtocol`` throughout: bytes no reader
+    waits for are best received as asyncio does for a plain protocol (a new ``bytes`` per
+    socket read, filled by the kernel: no copy of ours), and a transport takes the one way
+    or the other from the type of its protocol (``set_protocol``, asyncio's public way to
+    change it; CPython's TLS layer and the socket transport both re-check it there).
+    """
+
+    __slots__ = ("main",)
+
+    def __init__(self, main: _Protocol) -> None:
+        self.main = main
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        # Never empty: once the target is full, the queuing protocol is back in place
+        # (buffer_updated) before the transport reads again.
+        main = self.main
+        target = main.target
+        assert target is not None
+        return target[main.filled :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        main = self.main
+        main.filled += nbytes
+        main.progress = _monotonic()
+        target = main.target
+        if target is None or main.filled >= len(target):
+            main.unplace()  # later bytes are queued
+            main._wake_reader()
+
+    def eof_received(self) -> bool | None:
+        return self.main.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.main.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        self.main.pause_writing()
+
+    def resume_writing(self) -> None:
+        self.main.resume_writing()
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -118,8 +307,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._protocol = protocol
         protocol.transport = transport
 
+    def _check(self) -> None:
+        p = self._protocol
+        if p.broken:
+            raise httpcore.ReadError("an earlier read on this connection was abandoned midway")
+        if p.timed_out is not None:
+            raise p.timed_out
+
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         p = self._protocol
+        if p.broken or p.timed_out is not None:
+            self._check()
         if not p.chunks:
             if not (p.eof or p.lost):
                 if p.read_waiter is not None:
@@ -136,17 +334,71 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 if p.error is not None:
                     raise httpcore.ReadError(str(p.error) or type(p.error).__name__) from p.error
                 return b""
-        chunk = p.chunks[0]
-        if len(chunk) <= max_bytes:
-            p.chunks.popleft()
-        else:
-            p.chunks[0] = chunk[max_bytes:]
-            chunk = chunk[:max_bytes]
-        p.queued -= len(chunk)
-        if p.paused and p.queued < _LOW_WATER and not p.lost:
-            p.paused = False
-            self._transport.resume_reading()
-        return chunk
+        return p.take(max_bytes)
+
+    async def read_into(
+        self, buffer: memoryview, timeout: float | None = None, deadline: float | None = None
+    ) -> int:
+        """Fill ``buffer`` with the next bytes of the connection, received straight into it.
+
+        Returns how many bytes were placed: all of ``len(buffer)``, fewer only when the
+        connection ended or a read timed out meanwhile (the timeout is then raised by the
+        next read), 0 at its end. ``ReadTimeout`` when no byte arrives for ``timeout``
+        seconds (None: no limit), or once ``deadline`` (a ``time.monotonic()`` instant, None:
+        none) passes; ``ReadError`` if the connection failed before any byte was placed.
+
+        While it waits, asyncio's transport receives (over TLS: decrypts) into ``buffer``
+        itself; the reader is woken once, when it is full, or at the end. The buffer is
+        never written to after this returns or raises. A read cancelled after it placed
+        bytes leaves the stream unusable (``ReadError`` from then on; the pool never
+        reuses it), since those bytes are lost to the message.
+
+        Args:
+            buffer: a writable, byte-formatted view (e.g. ``BytesIO.getbuffer()``).
+            timeout: seconds without any byte before ``ReadTimeout`` (None: no limit).
+            deadline: a ``time.monotonic()`` instant after which ``ReadTimeout`` (None: none).
+        """
+        p = self._protocol
+        if p.broken or p.timed_out is not None:
+            self._check()
+        if p.read_waiter is not None:
+            raise httpcore.ReadError("another read is already waiting on this stream")
+        want = len(buffer)
+        n = p.take_into(buffer) if p.chunks else 0
+        if n == want or p.eof or p.lost:
+            if not n and p.error is not None:
+                raise httpcore.ReadError(str(p.error) or type(p.error).__name__) from p.error
+            return n
+        loop = asyncio.get_running_loop()
+        waiter = p.read_waiter = loop.create_future()
+        p.place(buffer, n)
+        timer = _Timer(loop, waiter, p, timeout, deadline)
+        try:
+            await waiter
+        except TimeoutError:
+            n = p.filled
+            error = httpcore.ReadTimeout(
+                "the call's deadline passed"
+                if timer.at_deadline
+                else "timed out reading from the server"
+            )
+            if not n:
+                raise error from None
+            p.timed_out = error  # the bytes placed are handed out first
+            return n
+        except BaseException:
+            if p.filled:
+                p.broken = True
+            raise
+        finally:
+            p.unplace()
+            timer.cancel()
+            if p.read_waiter is waiter:
+                p.read_waiter = None
+        n = p.filled
+        if not n and p.error is not None:
+            raise httpcore.ReadError(str(p.error) or type(p.error).__name__) from p.error
+        return n
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -224,7 +476,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             # Anything received while idle (data, an EOF, a reset) means the connection
             # cannot carry a new request; so does a socket with bytes not yet picked up.
             p = self._protocol
-            if p.chunks or p.eof or p.lost or transport.is_closing():
+            if p.chunks or p.eof or p.lost or p.broken or transport.is_closing():
                 return True
             return _socket_readable(transport.get_extra_info("socket"))
         return None

@@ -136,6 +136,27 @@ class GuardedStream(httpcore.AsyncNetworkStream):
             guard.received(data)
         return data
 
+    async def read_into(self, buffer: memoryview, timeout: float | None = None) -> int:
+        """Bytes received into ``buffer`` (at least one; 0 at the end of the connection).
+
+        The network stream's own ``read_into`` (``AsyncioStream``'s: the buffer filled whole
+        unless the connection ends, ``timeout`` counted from the last byte received, the
+        call's deadline as an absolute bound) once the final response has started; else one
+        ``read`` copied into ``buffer`` (trio's streams, and while interim responses are
+        still being counted).
+        """
+        guard = self._guard
+        deadline = guard.deadline
+        if deadline is not None and deadline <= _monotonic():
+            raise httpcore.ReadTimeout("the call's deadline passed")
+        reader = getattr(self._stream, "read_into", None)
+        if reader is None or guard._state != _FINAL:
+            data = await self.read(len(buffer), timeout)
+            buffer[: len(data)] = data
+            return len(data)
+        n: int = await reader(buffer, timeout, deadline)
+        return n
+
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         deadline = self._guard.deadline
         if deadline is not None:

@@ -91,7 +91,7 @@ def _buffered(h11_conn: Any) -> bytes:
 class DirectBody:
     """httpcore's response stream of one HTTP/1.1 response, its body read directly."""
 
-    __slots__ = ("_h11", "_inner", "_network", "_stream", "_timeout")
+    __slots__ = ("_h11", "_inner", "_network", "_pending", "_stream", "_timeout")
 
     def __init__(self, stream: Any, http11: Any, request: httpcore.Request) -> None:
         """Read the body of ``stream`` (httpcore's) from ``http11``'s connection.
@@ -106,11 +106,17 @@ class DirectBody:
         self._network = http11._network_stream
         self._timeout = request.extensions.get("timeout", {}).get("read")
         self._inner: AsyncIterator[bytes] | None = None
+        # Bytes handed out by h11 or httpcore that did not fit the caller's buffer.
+        self._pending: memoryview | None = None
 
     def __aiter__(self) -> DirectBody:
         return self
 
     async def __anext__(self) -> bytes:
+        pending = self._pending
+        if pending is not None:
+            self._pending = None
+            return bytes(pending)
         if self._inner is None:
             # httpcore's own generator is started only for what this cannot read (the end
             # of the message, a cut, another framing) and then used to the end: one that
@@ -132,6 +138,75 @@ class DirectBody:
                 h11_conn.receive_data(b"")
             self._inner = self._stream.__aiter__()
         return await self._inner.__anext__()
+
+    async def readinto(self, buffer: memoryview) -> int:
+        """The next bytes of the body placed in ``buffer``: at least one, 0 at its end.
+
+        Past h11's buffered bytes, a ``Content-Length`` body is received straight into
+        ``buffer`` (the network stream's ``read_into``: see ``asyncio_stream``), never
+        beyond the body's last byte. The read that completes the body also ends the message
+        in h11 and httpcore (no I/O: the connection is then reusable once closed), so a
+        caller that stops at the declared length need not read again to see the end.
+        Errors are httpcore's, as from iterating.
+
+        Args:
+            buffer: a writable, byte-formatted view, not empty.
+        """
+        pending = self._pending
+        if pending is not None:
+            return self._place(pending, buffer)
+        if self._inner is None:
+            h11_conn = self._h11
+            remaining = _remaining(h11_conn)
+            if remaining:
+                if len(h11_conn._receive_buffer):
+                    # The body bytes that came with the headers: h11 hands them out.
+                    data = memoryview(_buffered(h11_conn))
+                    if not _remaining(h11_conn):
+                        await self._finish()
+                    return self._place(data, buffer)
+                if len(buffer) > remaining:
+                    buffer = buffer[:remaining]  # never a byte of what follows the body
+                n: int = await self._network.read_into(buffer, self._timeout)
+                if n:
+                    if n > remaining:  # pragma: no cover - the view is bounded above
+                        raise httpcore.RemoteProtocolError("read past the end of the body")
+                    h11_conn._reader._remaining = remaining - n
+                    if n == remaining:
+                        await self._finish()
+                    return n
+                # The peer closed early: h11 raises its own error for the cut body.
+                h11_conn.receive_data(b"")
+            self._inner = self._stream.__aiter__()
+        return await self._next_into(buffer)
+
+    async def _finish(self) -> None:
+        # The body is complete: httpcore's generator reads h11's end of message (from h11's
+        # state, without I/O) and ends; bytes it yields are kept for the next read.
+        self._inner = self._stream.__aiter__()
+        try:
+            data = await self._inner.__anext__()
+        except StopAsyncIteration:
+            return
+        if data:  # pragma: no cover - h11 ends a complete Content-Length body
+            raise httpcore.RemoteProtocolError("bytes past the end of a complete body")
+
+    async def _next_into(self, buffer: memoryview) -> int:
+        assert self._inner is not None
+        while True:  # bounded by httpcore's chunks; empty ones are skipped
+            try:
+                data = await self._inner.__anext__()
+            except StopAsyncIteration:
+                return 0
+            if data:
+                return self._place(memoryview(data), buffer)
+
+    def _place(self, data: memoryview, buffer: memoryview) -> int:
+        # Copy what fits; keep the rest for the next read.
+        n = min(len(data), len(buffer))
+        buffer[:n] = data[:n]
+        self._pending = data[n:] if n < len(data) else None
+        return n
 
     async def aclose(self) -> None:
         inner, self._inner = self._inner, None

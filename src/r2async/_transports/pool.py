@@ -440,6 +440,20 @@ class _PooledStream:
             await self.aclose()
             raise
 
+    @property
+    def direct_reads(self) -> bool:
+        """Whether ``readinto`` reads the body into the caller's buffer (see ``body_reads``)."""
+        return hasattr(self._stream, "readinto")
+
+    async def readinto(self, buffer: memoryview) -> int:
+        """The next body bytes placed in ``buffer`` (at least one; 0 at the end)."""
+        try:
+            n: int = await self._stream.readinto(buffer)  # type: ignore[attr-defined]
+        except BaseException:
+            await self.aclose()
+            raise
+        return n
+
     def __del__(self) -> None:
         # Garbage-collected unclosed (the caller neither read it to its end nor closed it):
         # the connection must not stay lent forever. This may run in any thread, and in the
