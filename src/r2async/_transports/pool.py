@@ -40,13 +40,14 @@ tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import sys
 import time
 import warnings
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import anyio
 import httpcore
@@ -56,7 +57,11 @@ from . import DEADLINE
 from .call_guard import CallGuard, GuardedBackend
 from .direct_body import direct
 
-_Key = tuple[bytes, bytes, int]
+if TYPE_CHECKING:
+    from .h1_connection import H1Connection
+
+# Scheme, host, port, and whether the connection is r2async's own (H1Connection).
+_Key = tuple[bytes, bytes, int, bool]
 
 
 class PoolTransport(httpx.AsyncHTTPTransport):
@@ -122,6 +127,31 @@ class _Connection(httpcore.AsyncHTTPConnection):
         )
 
 
+_Conn = Union[_Connection, "H1Connection"]
+
+# The httpcore connection method respx replaces to mock the default transport; while it is
+# not httpcore's own, requests take httpcore's connections so that the mock sees them.
+_seen_handler: object = None
+_unmocked = False
+
+
+# httpcore logs each step of a request at DEBUG (as its trace extension sees them): a request
+# sent while that log is on takes httpcore's connections, so that it is logged as before.
+_httpcore_logs = logging.getLogger("httpcore.http11")
+
+
+def _httpcore_unmocked() -> bool:
+    global _seen_handler, _unmocked
+    handler = httpcore.AsyncHTTPConnection.handle_async_request
+    if handler is not _seen_handler:
+        _seen_handler = handler
+        _unmocked = (
+            getattr(handler, "__module__", None) == "httpcore._async.connection"
+            and getattr(handler, "__qualname__", None) == "AsyncHTTPConnection.handle_async_request"
+        )
+    return _unmocked
+
+
 class _Waiter:
     """A request queued for a connection; ``granted`` once a release picked it."""
 
@@ -132,7 +162,7 @@ class _Waiter:
         self.event = anyio.Event()
         self.granted = False
         # The connection handed over, or None for room to open a new one.
-        self.conn: _Connection | None = None
+        self.conn: _Conn | None = None
 
 
 class ConnectionPool:
@@ -155,26 +185,28 @@ class ConnectionPool:
         )
         self._keepalive_expiry = limits.keepalive_expiry
         # Per origin, idle connections with the time each became idle, oldest first.
-        self._idle: dict[_Key, deque[tuple[_Connection, float]]] = {}
+        self._idle: dict[_Key, deque[tuple[_Conn, float]]] = {}
         self._n_idle = 0
         # Connections lent to a request, with their origin.
-        self._busy: dict[_Connection, _Key] = {}
+        self._busy: dict[_Conn, _Key] = {}
         # Idle + busy + room granted to a waiter that has yet to open its connection.
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
         # Connections whose response body was garbage-collected unclosed: given back (their
         # place freed) on the event loop by _reclaim, closed at the next request or aclose.
-        self._doomed: list[_Connection] = []
+        self._doomed: list[_Conn] = []
         # Opens the connections' sockets (under each one's CallGuard); the one httpcore would
         # pick for the event loop (trio's own under trio), chosen in _bind.
         self._backend: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()
         # Runs a callback on this pool's event loop, from any thread (bound on first use).
         self._soon: Callable[..., object] | None = None
         self._debug = False
+        # r2async's own HTTP/1.1 connections (h1_connection), under asyncio (set in _bind).
+        self._h1: type[H1Connection] | None = None
 
     @property
-    def connections(self) -> list[_Connection]:
+    def connections(self) -> list[_Conn]:
         """The open connections, idle and busy."""
         idle = [conn for stack in self._idle.values() for conn, _ in stack]
         return idle + list(self._busy)
@@ -196,16 +228,25 @@ class ConnectionPool:
                 f"Request URL has an unsupported protocol '{url.scheme.decode()}://'."
             )
         origin = url.origin
-        key: _Key = (origin.scheme, origin.host, origin.port)
         extensions = request.extensions
         pool_timeout = extensions.get("timeout", {}).get("pool")
         deadline = extensions.get(DEADLINE)
         if self._soon is None:
             self._bind()
+        own = (
+            self._h1 is not None
+            and "trace" not in extensions
+            and _httpcore_unmocked()
+            and not _httpcore_logs.isEnabledFor(logging.DEBUG)
+        )
+        key: _Key = (origin.scheme, origin.host, origin.port, own)
         if self._doomed:
             await self._close_doomed()
+        if own:
+            return await self._send_own(request, key, origin, pool_timeout, deadline)
         while True:
             conn = await self._acquire(key, origin, pool_timeout, deadline)
+            assert isinstance(conn, _Connection)
             conn.guard.arm(deadline)
             try:
                 response = await conn.handle_async_request(request)
@@ -222,9 +263,33 @@ class ConnectionPool:
             response.stream = _PooledStream(stream, self, conn)
             return response
 
+    async def _send_own(
+        self,
+        request: httpcore.Request,
+        key: _Key,
+        origin: httpcore.Origin,
+        pool_timeout: float | None,
+        deadline: float | None,
+    ) -> httpcore.Response:
+        # The request on one of r2async's own connections (it applies the deadline itself).
+        while True:
+            conn = await self._acquire(key, origin, pool_timeout, deadline)
+            try:
+                response = await conn.handle_async_request(request)
+            except httpcore.ConnectionNotAvailable:
+                # Closed by the server between our check and the request: try another.
+                await self._release(conn)
+                continue
+            except BaseException:
+                await self._release(conn)
+                raise
+            assert isinstance(response.stream, AsyncIterable)
+            response.stream = _PooledStream(response.stream, self, conn, sync_close=True)
+            return response
+
     async def _acquire(
         self, key: _Key, origin: httpcore.Origin, wait_for: float | None, deadline: float | None
-    ) -> _Connection:
+    ) -> _Conn:
         stack = self._idle.get(key)
         while stack:
             conn, _ = stack.pop()
@@ -283,14 +348,17 @@ class ConnectionPool:
             self._backend = httpcore.TrioBackend()
         else:
             from .asyncio_stream import AsyncioBackend
+            from .h1_connection import H1Connection
 
             self._soon = loop.call_soon_threadsafe
             # asyncio's own sockets and TLS, not anyio's (asyncio_stream says why).
             self._backend = AsyncioBackend()
+            # and r2async's own HTTP/1.1 connections (h1_connection says why).
+            self._h1 = H1Connection
             # -X dev turns asyncio's debug mode on too.
             self._debug = sys.flags.dev_mode or loop.get_debug()
 
-    def _reclaim(self, conn: _Connection) -> None:
+    def _reclaim(self, conn: _Conn) -> None:
         """Take back the connection of a response body collected unclosed (on the loop)."""
         if self._busy.pop(conn, None) is None:
             return
@@ -304,13 +372,18 @@ class ConnectionPool:
         for conn in doomed:
             await _close(conn)
 
-    def _open(self, key: _Key, origin: httpcore.Origin) -> _Connection:
+    def _open(self, key: _Key, origin: httpcore.Origin) -> _Conn:
         # Counted in _total by the caller; connects on its first request.
-        conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
+        conn: _Conn
+        if key[3]:
+            assert self._h1 is not None
+            conn = self._h1(origin, self._ssl_context, self._keepalive_expiry)
+        else:
+            conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
         self._busy[conn] = key
         return conn
 
-    def _pop_any_idle(self) -> _Connection:
+    def _pop_any_idle(self) -> _Conn:
         for stack in self._idle.values():
             if stack:
                 self._n_idle -= 1
@@ -326,7 +399,7 @@ class ConnectionPool:
         else:
             self._total -= 1
 
-    async def _release(self, conn: _Connection) -> None:
+    async def _release(self, conn: _Conn) -> None:
         """Take a connection back from its request: reuse it, hand it on, or close it."""
         key = self._busy.pop(conn)
         # A connection whose connect failed reports itself idle *and* closed; one that never
@@ -384,12 +457,12 @@ class ConnectionPool:
         await self.aclose()
 
 
-async def _close(conn: httpcore.AsyncHTTPConnection) -> None:
+async def _close(conn: _Conn) -> None:
     with anyio.CancelScope(shield=True):
         await conn.aclose()
 
 
-def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
+def _clean(conn: _Conn) -> bool:
     """Whether an idle connection ended its last response at a clean message boundary.
 
     h11 keeps the bytes it received past the end of a response and parses them as the
@@ -398,8 +471,11 @@ def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
     Such a connection is closed, never reused. (Bytes that arrive later, while it is idle,
     make ``has_expired`` see a readable socket, which closes it too.) httpcore does not
     expose its h11 state; if that changes, connections are not reused rather than trusted,
-    and tests/unit/transports/test_pool.py's reuse tests fail.
+    and tests/unit/transports/test_pool.py's reuse tests fail. r2async's own connections
+    are idle only after a clean end (h1_connection).
     """
+    if not isinstance(conn, _Connection):
+        return True
     http11: Any = conn._connection
     try:
         trailing: bytes = http11._h11_state.trailing_data[0]
@@ -411,18 +487,22 @@ def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
 class _PooledStream:
     """A response body that gives its connection back to the pool when closed."""
 
-    __slots__ = ("_closed", "_conn", "_iter", "_pool", "_stream")
+    __slots__ = ("_closed", "_conn", "_iter", "_pool", "_stream", "_sync_close")
 
     def __init__(
         self,
         stream: AsyncIterable[bytes],
         pool: ConnectionPool,
-        conn: _Connection,
+        conn: _Conn,
+        *,
+        sync_close: bool = False,
     ) -> None:
         self._stream = stream
         self._pool = pool
         self._conn = conn
         self._closed = False
+        # The stream closes without awaiting (an H1Body): no cancel shield needed.
+        self._sync_close = sync_close
         self._iter: AsyncIterator[bytes] | None = None
 
     def __aiter__(self) -> _PooledStream:
@@ -469,9 +549,13 @@ class _PooledStream:
             return
         self._closed = True
         try:
-            closer: Any = getattr(self._stream, "aclose", None)
-            if closer is not None:
-                with anyio.CancelScope(shield=True):
-                    await closer()
+            stream: Any = self._stream
+            if self._sync_close:
+                stream.close()
+            else:
+                closer: Any = getattr(stream, "aclose", None)
+                if closer is not None:
+                    with anyio.CancelScope(shield=True):
+                        await closer()
         finally:
             await self._pool._release(self._conn)
