@@ -141,22 +141,10 @@ class H1Connection:
 
     # -- one exchange ------------------------------------------------------------------------
 
-    async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
-        """Send ``request`` and return the response, its body still to read."""
-        url = request.url
-        head, body = await self.exchange(
-            request.method, url.target, request.headers, request.stream, request.extensions
-        )
-        return httpcore.Response(
-            status=head.status,
-            headers=head.headers,
-            content=body,
-            extensions={
-                "http_version": head.http_version,
-                "reason_phrase": head.reason,
-                "network_stream": self._stream,
-            },
-        )
+    @property
+    def stream(self) -> AsyncioStream | None:
+        """The network stream (None before it connects and once closed)."""
+        return self._stream
 
     async def exchange(
         self,

@@ -44,9 +44,8 @@ import logging
 import ssl
 import sys
 import time
-import warnings
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable
+from collections.abc import AsyncIterable, Callable, Mapping
 from typing import TYPE_CHECKING, Any, Union
 
 import anyio
@@ -56,9 +55,11 @@ import httpx
 from . import DEADLINE
 from .call_guard import CallGuard, GuardedBackend
 from .direct_body import direct
+from .pooled_stream import OwnStream, PooledStream, to_httpx
 
 if TYPE_CHECKING:
-    from .h1_connection import H1Connection
+    from .h1_connection import H1Body, H1Connection
+    from .h1_parse import ResponseHead
 
 # Scheme, host, port, and whether the connection is r2async's own (H1Connection).
 _Key = tuple[bytes, bytes, int, bool]
@@ -107,6 +108,53 @@ class PoolTransport(httpx.AsyncHTTPTransport):
     def __repr__(self) -> str:
         return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``; on r2async's own connections, without httpcore's request types.
+
+        httpx's own ``handle_async_request`` (taken for trio, a ``trace`` extension, httpcore's
+        debug log, and while a mock replaces it or httpcore's connection method) converts the
+        request into httpcore's types and the response back, about 10% of a small request's
+        CPU; here the pool's own connection takes httpx's request as it is, and the response
+        is built once, its errors mapped to httpx's as httpx maps them.
+        """
+        pool = self.pool
+        url = request.url
+        scheme = url.raw_scheme
+        if (
+            (scheme == b"https" or scheme == b"http")
+            and pool.takes_own(request.extensions)
+            and _httpx_unmocked()
+        ):
+            assert isinstance(request.stream, httpx.AsyncByteStream)
+            try:
+                head, body, conn = await pool.exchange_own(
+                    scheme,
+                    url.raw_host,
+                    url.port or (443 if scheme == b"https" else 80),
+                    request.method.encode("ascii", "replace"),
+                    url.raw_path,
+                    request.headers.raw,
+                    request.stream,
+                    request.extensions,
+                )
+            except (
+                httpcore.NetworkError,
+                httpcore.TimeoutException,
+                httpcore.ProtocolError,
+            ) as exc:
+                raise to_httpx(exc) from exc
+            return httpx.Response(
+                head.status,
+                headers=head.headers,
+                stream=OwnStream(body, pool, conn, sync_close=True),
+                extensions={
+                    "http_version": head.http_version,
+                    "reason_phrase": head.reason,
+                    "network_stream": conn.stream,
+                },
+            )
+        return await super().handle_async_request(request)
+
 
 class _Connection(httpcore.AsyncHTTPConnection):
     """httpcore's HTTP/1.1 connection, its network stream bounded per call (see call_guard)."""
@@ -141,6 +189,7 @@ _httpcore_logs = logging.getLogger("httpcore.http11")
 
 
 def _httpcore_unmocked() -> bool:
+    # Whether httpcore's connection method is httpcore's own (a replacement is a mock's).
     global _seen_handler, _unmocked
     handler = httpcore.AsyncHTTPConnection.handle_async_request
     if handler is not _seen_handler:
@@ -150,6 +199,24 @@ def _httpcore_unmocked() -> bool:
             and getattr(handler, "__qualname__", None) == "AsyncHTTPConnection.handle_async_request"
         )
     return _unmocked
+
+
+_seen_transport: object = None
+_transport_unmocked = False
+
+
+def _httpx_unmocked() -> bool:
+    # Whether httpx's transport method is httpx's own (pytest-httpx, for one, replaces it):
+    # PoolTransport's override would otherwise bypass a mock.
+    global _seen_transport, _transport_unmocked
+    handler = httpx.AsyncHTTPTransport.handle_async_request
+    if handler is not _seen_transport:
+        _seen_transport = handler
+        _transport_unmocked = (
+            getattr(handler, "__module__", None) == "httpx._transports.default"
+            and getattr(handler, "__qualname__", None) == "AsyncHTTPTransport.handle_async_request"
+        )
+    return _transport_unmocked
 
 
 class _Waiter:
@@ -204,6 +271,7 @@ class ConnectionPool:
         self._debug = False
         # r2async's own HTTP/1.1 connections (h1_connection), under asyncio (set in _bind).
         self._h1: type[H1Connection] | None = None
+        self._origins: dict[tuple[bytes, bytes, int], httpcore.Origin] = {}
 
     @property
     def connections(self) -> list[_Conn]:
@@ -229,21 +297,32 @@ class ConnectionPool:
             )
         origin = url.origin
         extensions = request.extensions
+        if self.takes_own(extensions):
+            head, body, own = await self.exchange_own(
+                origin.scheme,
+                origin.host,
+                origin.port,
+                request.method,
+                url.target,
+                request.headers,
+                request.stream,
+                extensions,
+            )
+            return httpcore.Response(
+                status=head.status,
+                headers=head.headers,
+                content=PooledStream(body, self, own, sync_close=True),
+                extensions={
+                    "http_version": head.http_version,
+                    "reason_phrase": head.reason,
+                    "network_stream": own.stream,
+                },
+            )
         pool_timeout = extensions.get("timeout", {}).get("pool")
         deadline = extensions.get(DEADLINE)
-        if self._soon is None:
-            self._bind()
-        own = (
-            self._h1 is not None
-            and "trace" not in extensions
-            and _httpcore_unmocked()
-            and not _httpcore_logs.isEnabledFor(logging.DEBUG)
-        )
-        key: _Key = (origin.scheme, origin.host, origin.port, own)
+        key: _Key = (origin.scheme, origin.host, origin.port, False)
         if self._doomed:
             await self._close_doomed()
-        if own:
-            return await self._send_own(request, key, origin, pool_timeout, deadline)
         while True:
             conn = await self._acquire(key, origin, pool_timeout, deadline)
             assert isinstance(conn, _Connection)
@@ -260,22 +339,55 @@ class ConnectionPool:
             assert isinstance(response.stream, AsyncIterable)
             # A body of known length is read past h11 (direct_body says why and how).
             stream = direct(response.stream, conn._connection, request)
-            response.stream = _PooledStream(stream, self, conn)
+            response.stream = PooledStream(stream, self, conn)
             return response
 
-    async def _send_own(
+    def takes_own(self, extensions: Mapping[str, Any]) -> bool:
+        """Whether a request with these extensions goes on r2async's own connections.
+
+        Under asyncio, unless it asks for httpcore's ``trace``, httpcore's debug log is on
+        (it logs what a trace sees), or a mock (respx) replaced httpcore's connection method.
+        """
+        if self._soon is None:
+            self._bind()
+        return (
+            self._h1 is not None
+            and "trace" not in extensions
+            and _httpcore_unmocked()
+            and not _httpcore_logs.isEnabledFor(logging.DEBUG)
+        )
+
+    async def exchange_own(
         self,
-        request: httpcore.Request,
-        key: _Key,
-        origin: httpcore.Origin,
-        pool_timeout: float | None,
-        deadline: float | None,
-    ) -> httpcore.Response:
-        # The request on one of r2async's own connections (it applies the deadline itself).
+        scheme: bytes,
+        host: bytes,
+        port: int,
+        method: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        content: Any,
+        extensions: Mapping[str, Any],
+    ) -> tuple[ResponseHead, H1Body, H1Connection]:
+        """Send a request on one of r2async's own connections: the response head, its body
+        (to read, then close through a ``PooledStream``, which gives the connection back),
+        and the connection. Errors are httpcore's."""
+        origin = self._origins.get((scheme, host, port))
+        if origin is None:
+            if scheme not in (b"http", b"https"):  # pragma: no cover - checked by callers
+                raise httpcore.UnsupportedProtocol(f"unsupported scheme {scheme!r}")
+            if len(self._origins) > 64:
+                self._origins.clear()
+            origin = self._origins[(scheme, host, port)] = httpcore.Origin(scheme, host, port)
+        key: _Key = (scheme, host, port, True)
+        timeouts = extensions.get("timeout")
+        pool_timeout = timeouts.get("pool") if timeouts else None
+        deadline = extensions.get(DEADLINE)
+        if self._doomed:
+            await self._close_doomed()
         while True:
-            conn = await self._acquire(key, origin, pool_timeout, deadline)
+            conn: Any = await self._acquire(key, origin, pool_timeout, deadline)
             try:
-                response = await conn.handle_async_request(request)
+                head, body = await conn.exchange(method, target, headers, content, extensions)
             except httpcore.ConnectionNotAvailable:
                 # Closed by the server between our check and the request: try another.
                 await self._release(conn)
@@ -283,9 +395,7 @@ class ConnectionPool:
             except BaseException:
                 await self._release(conn)
                 raise
-            assert isinstance(response.stream, AsyncIterable)
-            response.stream = _PooledStream(response.stream, self, conn, sync_close=True)
-            return response
+            return head, body, conn
 
     async def _acquire(
         self, key: _Key, origin: httpcore.Origin, wait_for: float | None, deadline: float | None
@@ -482,80 +592,3 @@ def _clean(conn: _Conn) -> bool:
     except AttributeError:
         return False
     return not trailing
-
-
-class _PooledStream:
-    """A response body that gives its connection back to the pool when closed."""
-
-    __slots__ = ("_closed", "_conn", "_iter", "_pool", "_stream", "_sync_close")
-
-    def __init__(
-        self,
-        stream: AsyncIterable[bytes],
-        pool: ConnectionPool,
-        conn: _Conn,
-        *,
-        sync_close: bool = False,
-    ) -> None:
-        self._stream = stream
-        self._pool = pool
-        self._conn = conn
-        self._closed = False
-        # The stream closes without awaiting (an H1Body): no cancel shield needed.
-        self._sync_close = sync_close
-        self._iter: AsyncIterator[bytes] | None = None
-
-    def __aiter__(self) -> _PooledStream:
-        # An iterator, not an async generator: nothing more to finalise if a reader stops.
-        self._iter = self._stream.__aiter__()
-        return self
-
-    async def __anext__(self) -> bytes:
-        assert self._iter is not None
-        try:
-            return await self._iter.__anext__()
-        except StopAsyncIteration:
-            raise
-        except BaseException:
-            await self.aclose()
-            raise
-
-    def __del__(self) -> None:
-        # Garbage-collected unclosed (the caller neither read it to its end nor closed it):
-        # the connection must not stay lent forever. This may run in any thread, and in the
-        # middle of the pool's own code, so it only schedules the release on the event loop.
-        if self._closed:
-            return
-        self._closed = True
-        pool = self._pool
-        try:
-            soon = pool._soon
-            if soon is not None:
-                soon(pool._reclaim, self._conn)
-        except Exception:  # the event loop is gone, and the connection with it
-            return
-        if pool._debug:
-            warnings.warn(
-                "unclosed r2async response body: its connection was closed when the "
-                "response was garbage-collected; close responses and streams (async with, "
-                "or aclose()) when done",
-                ResourceWarning,
-                source=self,
-                stacklevel=1,
-            )
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            stream: Any = self._stream
-            if self._sync_close:
-                stream.close()
-            else:
-                closer: Any = getattr(stream, "aclose", None)
-                if closer is not None:
-                    with anyio.CancelScope(shield=True):
-                        await closer()
-        finally:
-            await self._pool._release(self._conn)
