@@ -22,19 +22,29 @@ the connection straight to the first queued request. Every step is O(1).
 
 Beyond httpcore's: a connection is reused only at a clean message boundary (``_clean``); a
 response body garbage-collected unclosed gives its connection back, closed (with a
-``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``); and each connection's
-network stream holds a request to its call's deadline and caps interim responses
-(``call_guard``).
+``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``; see ``pooled_stream``);
+and every connect, read and write of a request is held to its call's deadline, and interim
+responses are capped (``call_guard``, and the same bounds in ``h1_connection``).
 
-The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
-timeouts, server-closed detection), their sockets asyncio's own under asyncio
-(``asyncio_stream``; httpcore's trio backend under trio), a body of known length read past
-h11 (``direct_body``); and ``PoolTransport`` is httpx's own
-``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
-in place of httpcore's: the one private name used is that attribute, ``_pool``, which
-tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
-``AsyncHTTPConnection.handle_async_request`` (and ``AsyncHTTPTransport``'s for
-``using="httpx"``).
+The connections themselves, under asyncio, are r2async's own HTTP/1.1 connections
+(``h1_connection``: no h11, no httpcore connection machinery, no anyio on the request path;
+the wire format's rules in ``h1_parse``), over asyncio's own sockets and TLS
+(``asyncio_stream``), and ``PoolTransport.handle_async_request`` hands them httpx's request
+as it is and builds httpx's response once (measured on 1 KiB GETs and PUTs: about half the
+instructions per request of the httpcore path below). They raise httpcore's exceptions,
+mapped to httpx's as httpx maps them (``pooled_stream.to_httpx``).
+
+Requests take httpcore's public ``AsyncHTTPConnection`` instead (HTTP/1.1, TLS, timeouts,
+server-closed detection; its network stream bounded by ``call_guard``, a body of known
+length read past h11 by ``direct_body``), through httpx's own ``AsyncHTTPTransport``
+conversion, under trio (httpcore's trio backend), with httpcore's ``trace`` extension or its
+debug log on (they see httpcore's steps), and while a mock replaces
+``httpcore.AsyncHTTPConnection.handle_async_request`` (respx, which mocks the default
+transport that way) or ``httpx.AsyncHTTPTransport.handle_async_request`` (pytest-httpx):
+each is checked to be the library's own function (module and qualified name) before a
+request takes r2async's path. The two kinds of connection are pooled apart (the key's last
+field). The one private name used is httpx's ``_pool`` attribute, which PoolTransport
+replaces and tests/unit/transports/test_pool.py checks.
 """
 
 from __future__ import annotations
@@ -109,13 +119,10 @@ class PoolTransport(httpx.AsyncHTTPTransport):
         return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``; on r2async's own connections, without httpcore's request types.
+        """Send ``request``: on r2async's own connections without httpcore's types in between.
 
-        httpx's own ``handle_async_request`` (taken for trio, a ``trace`` extension, httpcore's
-        debug log, and while a mock replaces it or httpcore's connection method) converts the
-        request into httpcore's types and the response back, about 10% of a small request's
-        CPU; here the pool's own connection takes httpx's request as it is, and the response
-        is built once, its errors mapped to httpx's as httpx maps them.
+        httpx's own conversion to httpcore's request and back cost 10-20% of a small
+        request's instructions; it stays for what takes httpcore's connections (see above).
         """
         pool = self.pool
         url = request.url
@@ -123,7 +130,7 @@ class PoolTransport(httpx.AsyncHTTPTransport):
         if (
             (scheme == b"https" or scheme == b"http")
             and pool.takes_own(request.extensions)
-            and _httpx_unmocked()
+            and _own_method(httpx.AsyncHTTPTransport, "httpx._transports.default")
         ):
             assert isinstance(request.stream, httpx.AsyncByteStream)
             try:
@@ -179,44 +186,24 @@ _Conn = Union[_Connection, "H1Connection"]
 
 # The httpcore connection method respx replaces to mock the default transport; while it is
 # not httpcore's own, requests take httpcore's connections so that the mock sees them.
-_seen_handler: object = None
-_unmocked = False
-
-
 # httpcore logs each step of a request at DEBUG (as its trace extension sees them): a request
 # sent while that log is on takes httpcore's connections, so that it is logged as before.
 _httpcore_logs = logging.getLogger("httpcore.http11")
+# Each method a mock replaces to intercept requests, with whether it was the library's own
+# when last seen: a respx mock (httpcore's) or pytest-httpx's (httpx's, which PoolTransport's
+# override would otherwise bypass) sends requests through the library's path.
+_unmocked: dict[str, tuple[object, bool]] = {}
 
 
-def _httpcore_unmocked() -> bool:
-    # Whether httpcore's connection method is httpcore's own (a replacement is a mock's).
-    global _seen_handler, _unmocked
-    handler = httpcore.AsyncHTTPConnection.handle_async_request
-    if handler is not _seen_handler:
-        _seen_handler = handler
-        _unmocked = (
-            getattr(handler, "__module__", None) == "httpcore._async.connection"
-            and getattr(handler, "__qualname__", None) == "AsyncHTTPConnection.handle_async_request"
-        )
-    return _unmocked
-
-
-_seen_transport: object = None
-_transport_unmocked = False
-
-
-def _httpx_unmocked() -> bool:
-    # Whether httpx's transport method is httpx's own (pytest-httpx, for one, replaces it):
-    # PoolTransport's override would otherwise bypass a mock.
-    global _seen_transport, _transport_unmocked
-    handler = httpx.AsyncHTTPTransport.handle_async_request
-    if handler is not _seen_transport:
-        _seen_transport = handler
-        _transport_unmocked = (
-            getattr(handler, "__module__", None) == "httpx._transports.default"
-            and getattr(handler, "__qualname__", None) == "AsyncHTTPTransport.handle_async_request"
-        )
-    return _transport_unmocked
+def _own_method(cls: type, module: str) -> bool:
+    handler = cls.handle_async_request  # type: ignore[attr-defined]
+    seen = _unmocked.get(module)
+    if seen is None or seen[0] is not handler:
+        own = getattr(handler, "__module__", None) == module and getattr(
+            handler, "__qualname__", None
+        ) == (cls.__name__ + ".handle_async_request")
+        seen = _unmocked[module] = (handler, own)
+    return seen[1]
 
 
 class _Waiter:
@@ -353,7 +340,7 @@ class ConnectionPool:
         return (
             self._h1 is not None
             and "trace" not in extensions
-            and _httpcore_unmocked()
+            and _own_method(httpcore.AsyncHTTPConnection, "httpcore._async.connection")
             and not _httpcore_logs.isEnabledFor(logging.DEBUG)
         )
 
