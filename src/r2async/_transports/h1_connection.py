@@ -371,6 +371,7 @@ class H1Body:
         "_received",
         "_remaining",
         "_reusable",
+        "_spill",
         "_timeout",
         "ended",
     )
@@ -394,6 +395,8 @@ class H1Body:
         self._pending: deque[bytes] = deque()
         # Read to its end, or closed: nothing more is read.
         self.ended = False
+        # Bytes read that did not fit the buffer given to readinto.
+        self._spill: memoryview | None = None
         if framing == 0:
             self._end(not first)
 
@@ -410,7 +413,61 @@ class H1Body:
             raise StopAsyncIteration
         return data
 
+    async def readinto(self, buffer: memoryview) -> int:
+        """The next bytes of the body placed in ``buffer``: at least one, 0 at its end.
+
+        Past the bytes that came with the head, a ``Content-Length`` body is received
+        straight into ``buffer`` where the stream can (a ``read_into(buffer, timeout,
+        deadline)``), never beyond the body's end; otherwise a piece is read and copied.
+        Errors are httpcore's, and leave the connection broken, as when iterating.
+
+        Args:
+            buffer: a writable byte view, not empty.
+        """
+        try:
+            return await self._readinto(buffer)
+        except BaseException:
+            self._conn._break()
+            raise
+
+    async def _readinto(self, buffer: memoryview) -> int:
+        spill = self._spill
+        if spill is None and self._framing >= 0 and not self._first:
+            remaining = self._remaining
+            if not remaining:
+                return 0
+            reader = getattr(self._conn._stream, "read_into", None)
+            if reader is not None:
+                deadline = self._conn.deadline
+                if deadline is not None and deadline <= _monotonic():
+                    raise httpcore.ReadTimeout("the call's deadline passed")
+                if len(buffer) > remaining:
+                    buffer = buffer[:remaining]
+                n: int = await reader(buffer, self._timeout, deadline)
+                if not n:
+                    raise httpcore.RemoteProtocolError(
+                        "peer closed connection without sending complete message body "
+                        f"(received {self._framing - remaining} bytes, expected {self._framing})"
+                    )
+                self._remaining = remaining - n
+                if n == remaining:
+                    self._end(True)
+                return n
+        if spill is None:
+            data = await self._next()
+            if data is None:
+                return 0
+            spill = memoryview(data)
+        n = min(len(spill), len(buffer))
+        buffer[:n] = spill[:n]
+        self._spill = spill[n:] if n < len(spill) else None
+        return n
+
     async def _next(self) -> bytes | None:
+        spill = self._spill
+        if spill is not None:
+            self._spill = None
+            return bytes(spill)
         framing = self._framing
         if framing >= 0:
             remaining = self._remaining

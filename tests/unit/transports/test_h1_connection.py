@@ -19,10 +19,13 @@ import pytest
 from tests.support.hostile import Conn, HostileServer
 
 from r2async._transports import DEADLINE
+from r2async._transports.asyncio_stream import AsyncioStream
 from r2async._transports.h1_connection import H1Connection
 from r2async._transports.pool import PoolTransport
+from r2async._transports.pooled_stream import PooledStream
 
 OK = b"0123456789" * 100
+BIG = bytes(range(256)) * 1200  # 300 KiB: more than the first read brings
 
 
 def _plain(body: bytes = OK, **headers: str) -> bytes:
@@ -76,6 +79,8 @@ async def _answers(conn: Conn) -> None:
             await conn.write(b"HTTP/1.1 200 OK\r\n" + b"X: " + b"a" * 200_000 + b"\r\n\r\n")
         elif target == "/nothing":
             return
+        elif target == "/big":
+            await conn.write(_plain(BIG))
         elif target == "/echo":
             await conn.write(_plain(request.body))
         elif request.method == "HEAD":
@@ -358,3 +363,55 @@ async def test_a_mocked_httpx_transport_method_is_respected(
         got = await http.get(f"{server.url}/x")
     assert (got.status_code, got.content) == (299, b"mocked")
     assert server.connections == 0
+
+
+# -- reading into a caller's buffer --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("direct", [False, True])
+async def test_readinto_fills_a_callers_buffers_exactly(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    # For body_reads' contract: small buffers, the bytes that came with the head spilling
+    # over several of them, then (``direct``) the stream's own read_into, never asked for a
+    # byte past the body; the connection is reusable after.
+    asked: list[int] = []
+    if direct:
+
+        async def read_into(
+            self: AsyncioStream, buffer: memoryview, timeout: Any = None, deadline: Any = None
+        ) -> int:
+            asked.append(len(buffer))
+            data = await self.read(len(buffer), timeout)
+            buffer[: len(data)] = data
+            return len(data)
+
+        monkeypatch.setattr(AsyncioStream, "read_into", read_into, raising=False)
+    transport = PoolTransport()
+    pool = transport.pool
+    async with transport:
+        assert pool.takes_own({})
+        for _ in range(2):
+            head, body, conn = await pool.exchange_own(
+                b"http",
+                b"127.0.0.1",
+                server.port,
+                b"GET",
+                b"/big",
+                [(b"Host", b"127.0.0.1")],
+                httpx.ByteStream(b""),
+                {"timeout": {"read": 10}},
+            )
+            stream = PooledStream(body, pool, conn, sync_close=True)
+            buf = bytearray(len(BIG) + 100)
+            view = memoryview(buf)
+            got = 0
+            while n := await asyncio.wait_for(body.readinto(view[got : got + 7777]), 20):
+                got += n
+            assert head.status == 200 and bytes(buf[:got]) == BIG
+            assert await body.readinto(view) == 0
+            await stream.aclose()
+            assert conn.is_idle() and pool.in_use == 0
+    assert server.connections == 1
+    if direct:
+        assert asked and sum(asked) <= len(BIG)
