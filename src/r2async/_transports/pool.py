@@ -22,31 +22,41 @@ the connection straight to the first queued request. Every step is O(1).
 
 Beyond httpcore's: a connection is reused only at a clean message boundary (``_clean``); a
 response body garbage-collected unclosed gives its connection back, closed (with a
-``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``); and each connection's
-network stream holds a request to its call's deadline and caps interim responses
-(``call_guard``).
+``ResourceWarning`` in debug mode: asyncio's, or ``python -X dev``; see ``pooled_stream``);
+and every connect, read and write of a request is held to its call's deadline, and interim
+responses are capped (``call_guard``, and the same bounds in ``h1_connection``).
 
-The connections themselves are httpcore's public ``AsyncHTTPConnection`` (HTTP/1.1, TLS,
-timeouts, server-closed detection), their sockets asyncio's own under asyncio
-(``asyncio_stream``; httpcore's trio backend under trio), a body of known length read past
-h11 (``direct_body``); and ``PoolTransport`` is httpx's own
-``AsyncHTTPTransport`` (request and response conversion, exception mapping) with this pool
-in place of httpcore's: the one private name used is that attribute, ``_pool``, which
-tests/unit/transports/test_pool.py checks. respx keeps mocking it: it patches
-``AsyncHTTPConnection.handle_async_request`` (and ``AsyncHTTPTransport``'s for
-``using="httpx"``).
+The connections themselves, under asyncio, are r2async's own HTTP/1.1 connections
+(``h1_connection``: no h11, no httpcore connection machinery, no anyio on the request path;
+the wire format's rules in ``h1_parse``), over asyncio's own sockets and TLS
+(``asyncio_stream``), and ``PoolTransport.handle_async_request`` hands them httpx's request
+as it is and builds httpx's response once (measured on 1 KiB GETs and PUTs: about half the
+instructions per request of the httpcore path below). They raise httpcore's exceptions,
+mapped to httpx's as httpx maps them (``pooled_stream.to_httpx``).
+
+Requests take httpcore's public ``AsyncHTTPConnection`` instead (HTTP/1.1, TLS, timeouts,
+server-closed detection; its network stream bounded by ``call_guard``, a body of known
+length read past h11 by ``direct_body``), through httpx's own ``AsyncHTTPTransport``
+conversion, under trio (httpcore's trio backend), with httpcore's ``trace`` extension or its
+debug log on (they see httpcore's steps), and while a mock replaces
+``httpcore.AsyncHTTPConnection.handle_async_request`` (respx, which mocks the default
+transport that way) or ``httpx.AsyncHTTPTransport.handle_async_request`` (pytest-httpx):
+each is checked to be the library's own function (module and qualified name) before a
+request takes r2async's path. The two kinds of connection are pooled apart (the key's last
+field). The one private name used is httpx's ``_pool`` attribute, which PoolTransport
+replaces and tests/unit/transports/test_pool.py checks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 import sys
 import time
-import warnings
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Union
 
 import anyio
 import httpcore
@@ -55,8 +65,14 @@ import httpx
 from . import DEADLINE
 from .call_guard import CallGuard, GuardedBackend
 from .direct_body import direct
+from .pooled_stream import OwnStream, PooledStream, to_httpx
 
-_Key = tuple[bytes, bytes, int]
+if TYPE_CHECKING:
+    from .h1_connection import H1Body, H1Connection
+    from .h1_parse import ResponseHead
+
+# Scheme, host, port, and whether the connection is r2async's own (H1Connection).
+_Key = tuple[bytes, bytes, int, bool]
 
 
 class PoolTransport(httpx.AsyncHTTPTransport):
@@ -102,6 +118,50 @@ class PoolTransport(httpx.AsyncHTTPTransport):
     def __repr__(self) -> str:
         return f"PoolTransport(in_use={self.pool.in_use}, waiting={self.pool.waiting})"
 
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``: on r2async's own connections without httpcore's types in between.
+
+        httpx's own conversion to httpcore's request and back cost 10-20% of a small
+        request's instructions; it stays for what takes httpcore's connections (see above).
+        """
+        pool = self.pool
+        url = request.url
+        scheme = url.raw_scheme
+        if (
+            (scheme == b"https" or scheme == b"http")
+            and pool.takes_own(request.extensions)
+            and _own_method(httpx.AsyncHTTPTransport, "httpx._transports.default")
+        ):
+            assert isinstance(request.stream, httpx.AsyncByteStream)
+            try:
+                head, body, conn = await pool.exchange_own(
+                    scheme,
+                    url.raw_host,
+                    url.port or (443 if scheme == b"https" else 80),
+                    request.method.encode("ascii", "replace"),
+                    url.raw_path,
+                    request.headers.raw,
+                    request.stream,
+                    request.extensions,
+                )
+            except (
+                httpcore.NetworkError,
+                httpcore.TimeoutException,
+                httpcore.ProtocolError,
+            ) as exc:
+                raise to_httpx(exc) from exc
+            return httpx.Response(
+                head.status,
+                headers=head.headers,
+                stream=OwnStream(body, pool, conn, sync_close=True),
+                extensions={
+                    "http_version": head.http_version,
+                    "reason_phrase": head.reason,
+                    "network_stream": conn.stream,
+                },
+            )
+        return await super().handle_async_request(request)
+
 
 class _Connection(httpcore.AsyncHTTPConnection):
     """httpcore's HTTP/1.1 connection, its network stream bounded per call (see call_guard)."""
@@ -122,6 +182,30 @@ class _Connection(httpcore.AsyncHTTPConnection):
         )
 
 
+_Conn = Union[_Connection, "H1Connection"]
+
+# The httpcore connection method respx replaces to mock the default transport; while it is
+# not httpcore's own, requests take httpcore's connections so that the mock sees them.
+# httpcore logs each step of a request at DEBUG (as its trace extension sees them): a request
+# sent while that log is on takes httpcore's connections, so that it is logged as before.
+_httpcore_logs = logging.getLogger("httpcore.http11")
+# Each method a mock replaces to intercept requests, with whether it was the library's own
+# when last seen: a respx mock (httpcore's) or pytest-httpx's (httpx's, which PoolTransport's
+# override would otherwise bypass) sends requests through the library's path.
+_unmocked: dict[str, tuple[object, bool]] = {}
+
+
+def _own_method(cls: type, module: str) -> bool:
+    handler = cls.handle_async_request  # type: ignore[attr-defined]
+    seen = _unmocked.get(module)
+    if seen is None or seen[0] is not handler:
+        own = getattr(handler, "__module__", None) == module and getattr(
+            handler, "__qualname__", None
+        ) == (cls.__name__ + ".handle_async_request")
+        seen = _unmocked[module] = (handler, own)
+    return seen[1]
+
+
 class _Waiter:
     """A request queued for a connection; ``granted`` once a release picked it."""
 
@@ -132,7 +216,7 @@ class _Waiter:
         self.event = anyio.Event()
         self.granted = False
         # The connection handed over, or None for room to open a new one.
-        self.conn: _Connection | None = None
+        self.conn: _Conn | None = None
 
 
 class ConnectionPool:
@@ -155,26 +239,29 @@ class ConnectionPool:
         )
         self._keepalive_expiry = limits.keepalive_expiry
         # Per origin, idle connections with the time each became idle, oldest first.
-        self._idle: dict[_Key, deque[tuple[_Connection, float]]] = {}
+        self._idle: dict[_Key, deque[tuple[_Conn, float]]] = {}
         self._n_idle = 0
         # Connections lent to a request, with their origin.
-        self._busy: dict[_Connection, _Key] = {}
+        self._busy: dict[_Conn, _Key] = {}
         # Idle + busy + room granted to a waiter that has yet to open its connection.
         self._total = 0
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
         # Connections whose response body was garbage-collected unclosed: given back (their
         # place freed) on the event loop by _reclaim, closed at the next request or aclose.
-        self._doomed: list[_Connection] = []
+        self._doomed: list[_Conn] = []
         # Opens the connections' sockets (under each one's CallGuard); the one httpcore would
         # pick for the event loop (trio's own under trio), chosen in _bind.
         self._backend: httpcore.AsyncNetworkBackend = httpcore.AnyIOBackend()
         # Runs a callback on this pool's event loop, from any thread (bound on first use).
         self._soon: Callable[..., object] | None = None
         self._debug = False
+        # r2async's own HTTP/1.1 connections (h1_connection), under asyncio (set in _bind).
+        self._h1: type[H1Connection] | None = None
+        self._origins: dict[tuple[bytes, bytes, int], httpcore.Origin] = {}
 
     @property
-    def connections(self) -> list[_Connection]:
+    def connections(self) -> list[_Conn]:
         """The open connections, idle and busy."""
         idle = [conn for stack in self._idle.values() for conn, _ in stack]
         return idle + list(self._busy)
@@ -196,16 +283,36 @@ class ConnectionPool:
                 f"Request URL has an unsupported protocol '{url.scheme.decode()}://'."
             )
         origin = url.origin
-        key: _Key = (origin.scheme, origin.host, origin.port)
         extensions = request.extensions
+        if self.takes_own(extensions):
+            head, body, own = await self.exchange_own(
+                origin.scheme,
+                origin.host,
+                origin.port,
+                request.method,
+                url.target,
+                request.headers,
+                request.stream,
+                extensions,
+            )
+            return httpcore.Response(
+                status=head.status,
+                headers=head.headers,
+                content=PooledStream(body, self, own, sync_close=True),
+                extensions={
+                    "http_version": head.http_version,
+                    "reason_phrase": head.reason,
+                    "network_stream": own.stream,
+                },
+            )
         pool_timeout = extensions.get("timeout", {}).get("pool")
         deadline = extensions.get(DEADLINE)
-        if self._soon is None:
-            self._bind()
+        key: _Key = (origin.scheme, origin.host, origin.port, False)
         if self._doomed:
             await self._close_doomed()
         while True:
             conn = await self._acquire(key, origin, pool_timeout, deadline)
+            assert isinstance(conn, _Connection)
             conn.guard.arm(deadline)
             try:
                 response = await conn.handle_async_request(request)
@@ -219,12 +326,67 @@ class ConnectionPool:
             assert isinstance(response.stream, AsyncIterable)
             # A body of known length is read past h11 (direct_body says why and how).
             stream = direct(response.stream, conn._connection, request)
-            response.stream = _PooledStream(stream, self, conn)
+            response.stream = PooledStream(stream, self, conn)
             return response
+
+    def takes_own(self, extensions: Mapping[str, Any]) -> bool:
+        """Whether a request with these extensions goes on r2async's own connections.
+
+        Under asyncio, unless it asks for httpcore's ``trace``, httpcore's debug log is on
+        (it logs what a trace sees), or a mock (respx) replaced httpcore's connection method.
+        """
+        if self._soon is None:
+            self._bind()
+        return (
+            self._h1 is not None
+            and "trace" not in extensions
+            and _own_method(httpcore.AsyncHTTPConnection, "httpcore._async.connection")
+            and not _httpcore_logs.isEnabledFor(logging.DEBUG)
+        )
+
+    async def exchange_own(
+        self,
+        scheme: bytes,
+        host: bytes,
+        port: int,
+        method: bytes,
+        target: bytes,
+        headers: list[tuple[bytes, bytes]],
+        content: Any,
+        extensions: Mapping[str, Any],
+    ) -> tuple[ResponseHead, H1Body, H1Connection]:
+        """Send a request on one of r2async's own connections: the response head, its body
+        (to read, then close through a ``PooledStream``, which gives the connection back),
+        and the connection. Errors are httpcore's."""
+        origin = self._origins.get((scheme, host, port))
+        if origin is None:
+            if scheme not in (b"http", b"https"):  # pragma: no cover - checked by callers
+                raise httpcore.UnsupportedProtocol(f"unsupported scheme {scheme!r}")
+            if len(self._origins) > 64:
+                self._origins.clear()
+            origin = self._origins[(scheme, host, port)] = httpcore.Origin(scheme, host, port)
+        key: _Key = (scheme, host, port, True)
+        timeouts = extensions.get("timeout")
+        pool_timeout = timeouts.get("pool") if timeouts else None
+        deadline = extensions.get(DEADLINE)
+        if self._doomed:
+            await self._close_doomed()
+        while True:
+            conn: Any = await self._acquire(key, origin, pool_timeout, deadline)
+            try:
+                head, body = await conn.exchange(method, target, headers, content, extensions)
+            except httpcore.ConnectionNotAvailable:
+                # Closed by the server between our check and the request: try another.
+                await self._release(conn)
+                continue
+            except BaseException:
+                await self._release(conn)
+                raise
+            return head, body, conn
 
     async def _acquire(
         self, key: _Key, origin: httpcore.Origin, wait_for: float | None, deadline: float | None
-    ) -> _Connection:
+    ) -> _Conn:
         stack = self._idle.get(key)
         while stack:
             conn, _ = stack.pop()
@@ -283,14 +445,17 @@ class ConnectionPool:
             self._backend = httpcore.TrioBackend()
         else:
             from .asyncio_stream import AsyncioBackend
+            from .h1_connection import H1Connection
 
             self._soon = loop.call_soon_threadsafe
             # asyncio's own sockets and TLS, not anyio's (asyncio_stream says why).
             self._backend = AsyncioBackend()
+            # and r2async's own HTTP/1.1 connections (h1_connection says why).
+            self._h1 = H1Connection
             # -X dev turns asyncio's debug mode on too.
             self._debug = sys.flags.dev_mode or loop.get_debug()
 
-    def _reclaim(self, conn: _Connection) -> None:
+    def _reclaim(self, conn: _Conn) -> None:
         """Take back the connection of a response body collected unclosed (on the loop)."""
         if self._busy.pop(conn, None) is None:
             return
@@ -304,13 +469,18 @@ class ConnectionPool:
         for conn in doomed:
             await _close(conn)
 
-    def _open(self, key: _Key, origin: httpcore.Origin) -> _Connection:
+    def _open(self, key: _Key, origin: httpcore.Origin) -> _Conn:
         # Counted in _total by the caller; connects on its first request.
-        conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
+        conn: _Conn
+        if key[3]:
+            assert self._h1 is not None
+            conn = self._h1(origin, self._ssl_context, self._keepalive_expiry)
+        else:
+            conn = _Connection(origin, self._ssl_context, self._keepalive_expiry, self._backend)
         self._busy[conn] = key
         return conn
 
-    def _pop_any_idle(self) -> _Connection:
+    def _pop_any_idle(self) -> _Conn:
         for stack in self._idle.values():
             if stack:
                 self._n_idle -= 1
@@ -326,7 +496,7 @@ class ConnectionPool:
         else:
             self._total -= 1
 
-    async def _release(self, conn: _Connection) -> None:
+    async def _release(self, conn: _Conn) -> None:
         """Take a connection back from its request: reuse it, hand it on, or close it."""
         key = self._busy.pop(conn)
         # A connection whose connect failed reports itself idle *and* closed; one that never
@@ -384,12 +554,12 @@ class ConnectionPool:
         await self.aclose()
 
 
-async def _close(conn: httpcore.AsyncHTTPConnection) -> None:
+async def _close(conn: _Conn) -> None:
     with anyio.CancelScope(shield=True):
         await conn.aclose()
 
 
-def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
+def _clean(conn: _Conn) -> bool:
     """Whether an idle connection ended its last response at a clean message boundary.
 
     h11 keeps the bytes it received past the end of a response and parses them as the
@@ -398,94 +568,14 @@ def _clean(conn: httpcore.AsyncHTTPConnection) -> bool:
     Such a connection is closed, never reused. (Bytes that arrive later, while it is idle,
     make ``has_expired`` see a readable socket, which closes it too.) httpcore does not
     expose its h11 state; if that changes, connections are not reused rather than trusted,
-    and tests/unit/transports/test_pool.py's reuse tests fail.
+    and tests/unit/transports/test_pool.py's reuse tests fail. r2async's own connections
+    are idle only after a clean end (h1_connection).
     """
+    if not isinstance(conn, _Connection):
+        return True
     http11: Any = conn._connection
     try:
         trailing: bytes = http11._h11_state.trailing_data[0]
     except AttributeError:
         return False
     return not trailing
-
-
-class _PooledStream:
-    """A response body that gives its connection back to the pool when closed."""
-
-    __slots__ = ("_closed", "_conn", "_iter", "_pool", "_stream")
-
-    def __init__(
-        self,
-        stream: AsyncIterable[bytes],
-        pool: ConnectionPool,
-        conn: _Connection,
-    ) -> None:
-        self._stream = stream
-        self._pool = pool
-        self._conn = conn
-        self._closed = False
-        self._iter: AsyncIterator[bytes] | None = None
-
-    def __aiter__(self) -> _PooledStream:
-        # An iterator, not an async generator: nothing more to finalise if a reader stops.
-        self._iter = self._stream.__aiter__()
-        return self
-
-    async def __anext__(self) -> bytes:
-        assert self._iter is not None
-        try:
-            return await self._iter.__anext__()
-        except StopAsyncIteration:
-            raise
-        except BaseException:
-            await self.aclose()
-            raise
-
-    @property
-    def direct_reads(self) -> bool:
-        """Whether ``readinto`` reads the body into the caller's buffer (see ``body_reads``)."""
-        return hasattr(self._stream, "readinto")
-
-    async def readinto(self, buffer: memoryview) -> int:
-        """The next body bytes placed in ``buffer`` (at least one; 0 at the end)."""
-        try:
-            n: int = await self._stream.readinto(buffer)  # type: ignore[attr-defined]
-        except BaseException:
-            await self.aclose()
-            raise
-        return n
-
-    def __del__(self) -> None:
-        # Garbage-collected unclosed (the caller neither read it to its end nor closed it):
-        # the connection must not stay lent forever. This may run in any thread, and in the
-        # middle of the pool's own code, so it only schedules the release on the event loop.
-        if self._closed:
-            return
-        self._closed = True
-        pool = self._pool
-        try:
-            soon = pool._soon
-            if soon is not None:
-                soon(pool._reclaim, self._conn)
-        except Exception:  # the event loop is gone, and the connection with it
-            return
-        if pool._debug:
-            warnings.warn(
-                "unclosed r2async response body: its connection was closed when the "
-                "response was garbage-collected; close responses and streams (async with, "
-                "or aclose()) when done",
-                ResourceWarning,
-                source=self,
-                stacklevel=1,
-            )
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            closer: Any = getattr(self._stream, "aclose", None)
-            if closer is not None:
-                with anyio.CancelScope(shield=True):
-                    await closer()
-        finally:
-            await self._pool._release(self._conn)
