@@ -18,6 +18,32 @@ from typing import Any
 import httpx
 
 from ._logging import RedactedHeaders
+from ._signing.hook_guard import GuardedRequest
+
+
+def attempt_request(
+    method: str,
+    url: httpx.URL,
+    merged: dict[str, str],
+    content: Any,
+    extensions: dict[str, Any],
+    guard: bool,
+) -> httpx.Request:
+    """One attempt's request: :func:`plain_request` where it applies, else httpx's own.
+
+    Args:
+        method: the HTTP method.
+        url: the request URL.
+        merged: the headers to send.
+        content: the body (bytes, a stream or an iterable), or None for none.
+        extensions: the request's extensions.
+        guard: whether user request hooks run (a ``GuardedRequest``, whose ``__setattr__``
+            costs on every request, only then).
+    """
+    if not guard and (content is None or isinstance(content, bytes)):
+        return plain_request(method, url, merged, content, extensions)
+    cls = GuardedRequest if guard else httpx.Request
+    return cls(method, url, headers=merged, content=content, extensions=extensions)
 
 
 def plain_request(

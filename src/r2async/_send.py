@@ -31,7 +31,7 @@ from ._exceptions import (
 from ._headers import HeaderMap, merge_call_headers
 from ._logging import RedactedHeaders, log_attempt, logger
 from ._options import NOT_GIVEN, TimeoutTypes, to_timeout
-from ._request import plain_request
+from ._request import attempt_request
 from ._response import (
     add_note,
     describe,
@@ -343,15 +343,7 @@ def _signed_request(
     # A fresh request per attempt: a fresh body stream and a fresh signature (x-amz-date).
     body = spec.body
     content = body.open() if body is not None else None
-    request: httpx.Request
-    if not guard and (content is None or isinstance(content, bytes)):
-        request = plain_request(spec.method, url, merged, content, extensions)
-    else:
-        # GuardedRequest only under a user's request hooks: its __setattr__ costs on every
-        # request.
-        request = (GuardedRequest if guard else httpx.Request)(
-            spec.method, url, headers=merged, content=content, extensions=extensions
-        )
+    request = attempt_request(spec.method, url, merged, content, extensions, guard)
     if isinstance(content, bytes) and len(content) > SLICE:
         # request.content (signed, replayed) stays; only what goes on the wire is sliced.
         request.stream = SlicedBody(content)
