@@ -144,6 +144,20 @@ class HostileServer:
 
     async def _stop(self) -> None:
         assert self._server is not None
+        # Connections the kernel accepted just before the test ended may still be on their way
+        # in: asyncio's _accept_connection2 tasks, not yet run. Closing the server first made
+        # them fail (3.11's Server._attach asserts the server is open) after their transport
+        # held the socket, which was then never closed: "ResourceWarning: unclosed transport"
+        # in some later test. So first let every accepted connection reach its handler (each
+        # handler task joins self._tasks on its first step), then close the server, with no
+        # await in between so no new connection comes in, then cancel the handlers.
+        me = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + IO_TIMEOUT
+        while arriving := asyncio.all_tasks() - {me} - self._tasks:
+            if loop.time() > deadline:
+                raise TimeoutError(f"server tasks never started: {arriving}")
+            await asyncio.wait(arriving, timeout=0.01)
         self._server.close()
         for task in list(self._tasks):
             task.cancel()
